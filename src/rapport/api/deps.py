@@ -1,0 +1,175 @@
+"""Request-scoped dependencies of the JSON API: session, current user, list parameters."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import Session
+
+from rapport import accounts
+from rapport.accounts import User
+from rapport.errors import Invalid, Unauthorized
+from rapport.filters import FieldSpec, compile_filters
+
+_FILTER_PARAM = re.compile(r"^filter\[([A-Za-z0-9_]+)\]$")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for this request; the route commits, this only closes (rolling back the rest)."""
+    session = request.app.state.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send an access token: Authorization: Bearer <token>.")
+    return token.strip()
+
+
+def current_user(request: Request, session: SessionDep) -> User:
+    """The user named by the bearer token, or 401."""
+    user = request.app.state.tokens.user_for(session, bearer_token(request))
+    request.state.user = user
+    return user
+
+
+def permitted(permission: str) -> Callable[..., User]:
+    """A dependency: the current user, when their role grants `permission`, else 403."""
+
+    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+        accounts.check_permission(user, permission)
+        return user
+
+    dependency.__name__ = f"permitted_{permission.replace('.', '_')}"
+    return dependency
+
+
+Reader = Annotated[User, Depends(permitted("read"))]
+ContactWriter = Annotated[User, Depends(permitted("contacts.write"))]
+ContactDeleter = Annotated[User, Depends(permitted("contacts.delete"))]
+MarketingWriter = Annotated[User, Depends(permitted("marketing.write"))]
+InteractionWriter = Annotated[User, Depends(permitted("interactions.write"))]
+Admin = Annotated[User, Depends(permitted("users"))]
+
+
+@dataclass
+class ListParams:
+    """limit, cursor and filter[<field>] expressions of a list request."""
+
+    limit: int
+    cursor: str | None
+    filters: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def list_params(request: Request) -> ListParams:
+    settings = request.app.state.settings
+    params = request.query_params
+    raw_limit = params.get("limit")
+    limit = settings.default_page_size
+    if raw_limit is not None:
+        try:
+            limit = int(raw_limit)
+        except ValueError as exc:
+            raise Invalid("limit must be a whole number.", field="limit") from exc
+        if not 1 <= limit <= settings.max_page_size:
+            raise Invalid(f"limit must be between 1 and {settings.max_page_size}.", field="limit")
+    filters: dict[str, str] = {}
+    query: dict[str, str] = {}
+    for key, value in params.multi_items():
+        match = _FILTER_PARAM.match(key)
+        if match:
+            if match.group(1) in filters:
+                filters[match.group(1)] = f"({filters[match.group(1)]})&({value})"
+            else:
+                filters[match.group(1)] = value
+        elif key not in ("limit", "cursor"):
+            query[key] = value
+    return ListParams(limit=limit, cursor=params.get("cursor") or None, filters=filters, query=query)
+
+
+ListParamsDep = Annotated[ListParams, Depends(list_params)]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return {"d": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "d" in value:
+        return dt.date.fromisoformat(value["d"])
+    return value
+
+
+def encode_cursor(values: tuple[Any, ...]) -> str:
+    raw = json.dumps([_encode(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> tuple[Any, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != size:
+            raise ValueError
+        return tuple(_decode(v) for v in values)
+    except (ValueError, TypeError) as exc:
+        raise Invalid("cursor is not one this API gave out; start again without it.", field="cursor") from exc
+
+
+def keyset_page(
+    session: Session,
+    stmt: Select[Any],
+    keys: list[Any],
+    params: ListParams,
+    specs: dict[str, FieldSpec] | None = None,
+) -> tuple[list[Any], str | None]:
+    """One page of `stmt` ordered by `keys`, after the cursor, with the filters applied."""
+    if specs is not None and params.filters:
+        for condition in compile_filters(specs, params.filters):
+            stmt = stmt.where(condition)
+    if params.cursor:
+        after = decode_cursor(params.cursor, len(keys))
+        stmt = stmt.where(keys[0] > after[0]) if len(keys) == 1 else stmt.where(tuple_(*keys) > tuple_(*after))
+    rows = list(session.scalars(stmt.order_by(*keys).limit(params.limit + 1)))
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(tuple(getattr(last, k.key) for k in keys))
+    return rows, next_cursor
+
+
+def parse_date_param(params: ListParams | dict[str, str], name: str) -> dt.date | None:
+    """A YYYY-MM-DD query parameter, or None."""
+    query = params.query if isinstance(params, ListParams) else params
+    value = query.get(name)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid(f"{name} must be a date as YYYY-MM-DD.", field=name) from exc
+
+
+def commit(session: Session) -> None:
+    """The one commit of a request."""
+    session.commit()

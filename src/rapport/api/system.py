@@ -1,0 +1,100 @@
+"""Health, sign-in and users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from rapport import __version__, accounts
+from rapport.accounts import UserCreate, UserUpdate
+from rapport.api.deps import Admin, SessionDep, commit
+from rapport.errors import TooManyRequests, Unauthorized
+
+router = APIRouter()
+
+
+class Health(BaseModel):
+    status: str
+    database: Literal["sqlite", "postgresql"]
+    version: str
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    role: str
+    active: bool
+
+
+@router.get("/health", response_model=Health, tags=["system"])
+def health(request: Request, session: SessionDep) -> Health:
+    """Liveness and the database in use."""
+    from sqlalchemy import text
+
+    session.execute(text("SELECT 1"))
+    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)  # type: ignore[arg-type]
+
+
+@router.post("/auth/token", response_model=Token, tags=["system"])
+def token(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Token:
+    """Exchange a username and password for a bearer token."""
+    s = request.app.state.settings
+    try:
+        user = accounts.authenticate(
+            session,
+            username,
+            password,
+            max_failures=s.login_max_failures,
+            window_seconds=s.login_window_seconds,
+            lockout_seconds=s.login_lockout_seconds,
+        )
+    except (Unauthorized, TooManyRequests):
+        commit(session)  # keep the record of the failure
+        raise
+    commit(session)
+    return Token(access_token=request.app.state.tokens.issue(user))
+
+
+@router.get("/users", tags=["users"])
+def list_users(session: SessionDep, _: Admin) -> dict[str, object]:
+    """Every user (admin)."""
+    return {"items": [UserRead.model_validate(u) for u in accounts.list_users(session)], "next_cursor": None}
+
+
+@router.post("/users", response_model=UserRead, status_code=201, tags=["users"])
+def create_user(data: UserCreate, session: SessionDep, _: Admin) -> UserRead:
+    user = accounts.create_user(session, data)
+    commit(session)
+    return UserRead.model_validate(user)
+
+
+@router.get("/users/{username}", response_model=UserRead, tags=["users"])
+def get_user(username: str, session: SessionDep, _: Admin) -> UserRead:
+    return UserRead.model_validate(accounts.get_user(session, username))
+
+
+@router.patch("/users/{username}", response_model=UserRead, tags=["users"])
+def update_user(username: str, data: UserUpdate, session: SessionDep, _: Admin) -> UserRead:
+    user = accounts.update_user(session, username, data)
+    commit(session)
+    return UserRead.model_validate(user)
+
+
+@router.delete("/users/{username}", status_code=204, tags=["users"])
+def delete_user(username: str, session: SessionDep, _: Admin) -> Response:
+    accounts.delete_user(session, username)
+    commit(session)
+    return Response(status_code=204)

@@ -1,0 +1,60 @@
+"""Shared building blocks of the domain: strict input schemas, code types, lookups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from sqlalchemy.orm import Session
+
+from rapport.errors import NotFound
+
+
+class StrictModel(BaseModel):
+    """An input schema: unknown fields are refused, so a typo never silently does nothing."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+# Codes are stored and returned upper-case; input in any case is accepted.
+Code10 = Annotated[str, BeforeValidator(_upper), StringConstraints(max_length=10)]
+Code20 = Annotated[str, BeforeValidator(_upper), StringConstraints(max_length=20)]
+Code30 = Annotated[str, BeforeValidator(_upper), StringConstraints(max_length=30)]
+Key10 = Annotated[Code10, AfterValidator(_not_blank)]
+Key20 = Annotated[Code20, AfterValidator(_not_blank)]
+Text30 = Annotated[str, StringConstraints(max_length=30)]
+Text50 = Annotated[str, StringConstraints(max_length=50)]
+Text80 = Annotated[str, StringConstraints(max_length=80)]
+Text100 = Annotated[str, StringConstraints(max_length=100)]
+Text250 = Annotated[str, StringConstraints(max_length=250)]
+
+M = TypeVar("M")
+
+
+def get_or_404(session: Session, model: type[M], key: Any, what: str) -> M:
+    """The record with primary key `key`, or NotFound naming it."""
+    obj = session.get(model, key)
+    if obj is None:
+        raise NotFound(f"{what} {key} does not exist.")
+    return obj
+
+
+def apply_changes(obj: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """Set the given attributes; return the old values of those that changed."""
+    old: dict[str, Any] = {}
+    for name, value in changes.items():
+        current = getattr(obj, name)
+        if current != value:
+            old[name] = current
+            setattr(obj, name, value)
+    return old

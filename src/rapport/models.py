@@ -1,0 +1,7 @@
+"""Imports every model module so that Base.metadata knows all tables (Alembic, tests)."""
+
+from rapport import accounts
+from rapport.core import contacts, interactions, masterdata, setup, templates
+from rapport.db import Base
+
+__all__ = ["Base", "accounts", "contacts", "interactions", "masterdata", "setup", "templates"]

@@ -1,0 +1,61 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from rapport import accounts
+from rapport.api.deps import SessionDep
+from rapport.errors import TooManyRequests, Unauthorized
+from rapport.web.common import check_csrf, render
+
+router = APIRouter()
+
+
+def _safe_next(value: str | None) -> str:
+    return value if value and value.startswith("/") and not value.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Any:
+    return render(request, "auth/login.html", {"user": None, "next": _safe_next(next), "error": None})
+
+
+@router.post("/login")
+async def login(request: Request, session: SessionDep) -> Any:
+    await check_csrf(request)
+    form = await request.form()
+    username = str(form.get("username", ""))
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "/")))
+    s = request.app.state.settings
+    try:
+        user = accounts.authenticate(
+            session, username, password,
+            max_failures=s.login_max_failures,
+            window_seconds=s.login_window_seconds,
+            lockout_seconds=s.login_lockout_seconds,
+        )
+    except (Unauthorized, TooManyRequests) as exc:
+        session.commit()
+        status = 429 if isinstance(exc, TooManyRequests) else 401
+        return render(
+            request, "auth/login.html",
+            {"user": None, "next": target, "error": exc.message, "username": username},
+            status_code=status,
+        )
+    session.commit()
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["tv"] = user.token_version
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Any:
+    await check_csrf(request)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
