@@ -101,9 +101,7 @@ def clean_database(engine: Engine) -> None:
         else:
             for t in tables:
                 conn.execute(t.delete())
-            has_seq = conn.execute(
-                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
-            ).first()
+            has_seq = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first()
             if has_seq:
                 conn.execute(text("DELETE FROM sqlite_sequence"))
 

@@ -170,9 +170,7 @@ def authenticate(
     if len(recent) >= max_failures:
         last = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=UTC)
         if now - last < timedelta(seconds=lockout_seconds):
-            raise TooManyRequests(
-                "Too many failed sign-ins for this user; wait a few minutes and try again."
-            )
+            raise TooManyRequests("Too many failed sign-ins for this user; wait a few minutes and try again.")
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not verify_password(user.password_hash, password):
         session.add(LoginFailure(username=username, at=now))
@@ -199,12 +197,7 @@ class TokenSigner:
         except BadSignature as exc:
             raise Unauthorized("The access token is invalid or has expired; sign in again.") from exc
         user = session.get(User, data.get("i")) if isinstance(data, dict) else None
-        if (
-            user is None
-            or not user.active
-            or user.username != data.get("u")
-            or user.token_version != data.get("v")
-        ):
+        if user is None or not user.active or user.username != data.get("u") or user.token_version != data.get("v"):
             raise Unauthorized("The access token is no longer valid; sign in again.")
         return user
 

@@ -56,7 +56,7 @@ CODE_OF_STATUS = {
 def status_of(exc: RapportError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_OF:
-            return STATUS_OF[cls]  # type: ignore[index]
+            return STATUS_OF[cls]
     return 400
 
 
@@ -67,7 +67,9 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": error}
 
 
-def error_response(status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         error_body(CODE_OF_STATUS.get(status, "bad_request"), message, field), status_code=status, headers=headers
     )
@@ -186,7 +188,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def operational_error(request: Request, exc: OperationalError) -> Any:
         log.warning("database unavailable: %s", exc.orig)
-        return error_response(503, "The database is not reachable right now; try again shortly.", headers={"Retry-After": "5"})
+        return error_response(
+            503, "The database is not reachable right now; try again shortly.", headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(DBAPIError)
     async def dbapi_error(request: Request, exc: DBAPIError) -> Any:
@@ -226,5 +230,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_web(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     return app

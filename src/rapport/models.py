@@ -1,7 +1,17 @@
 """Imports every model module so that Base.metadata knows all tables (Alembic, tests)."""
 
 from rapport import accounts
-from rapport.core import contacts, interactions, masterdata, setup, templates
+from rapport.core import attachments, campaigns, contacts, interactions, masterdata, setup, templates
 from rapport.db import Base
 
-__all__ = ["Base", "accounts", "contacts", "interactions", "masterdata", "setup", "templates"]
+__all__ = [
+    "Base",
+    "accounts",
+    "attachments",
+    "campaigns",
+    "contacts",
+    "interactions",
+    "masterdata",
+    "setup",
+    "templates",
+]

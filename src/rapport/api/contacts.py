@@ -98,10 +98,7 @@ def contacts_read(session: Any, rows: list[Contact], query: dict[str, str] | Non
     totals = statistics.contact_totals(
         session, rows, parse_date_param(query, "date_from"), parse_date_param(query, "date_to")
     )
-    return [
-        ContactRead(**{f: getattr(c, f) for f in READ_FIELDS}, **vars(totals[c.no]))
-        for c in rows
-    ]
+    return [ContactRead(**{f: getattr(c, f) for f in READ_FIELDS}, **vars(totals[c.no])) for c in rows]
 
 
 @router.get("/contacts", response_model=ContactPage)

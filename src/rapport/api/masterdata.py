@@ -95,7 +95,11 @@ def salespeople_read(session: Any, people: list[Salesperson], query: dict[str, s
     )
     return [
         SalespersonRead(
-            code=p.code, name=p.name, email=p.email, phone_no=p.phone_no, blocked=p.blocked,
+            code=p.code,
+            name=p.name,
+            email=p.email,
+            phone_no=p.phone_no,
+            blocked=p.blocked,
             **vars(totals[p.code]),
         )
         for p in people
@@ -195,11 +199,15 @@ def create_questionnaire(data: QuestionnaireCreate, session: SessionDep, _: Mark
 
 @router.get("/profile-questionnaires/{code}", response_model=QuestionnaireRead, tags=["profiles"])
 def get_questionnaire(code: str, session: SessionDep, _: Reader) -> QuestionnaireRead:
-    return questionnaire_read(session, masterdata.get_record(session, ProfileQuestionnaire, code, "Profile questionnaire"))
+    return questionnaire_read(
+        session, masterdata.get_record(session, ProfileQuestionnaire, code, "Profile questionnaire")
+    )
 
 
 @router.patch("/profile-questionnaires/{code}", response_model=QuestionnaireRead, tags=["profiles"])
-def update_questionnaire(code: str, data: QuestionnaireUpdate, session: SessionDep, _: MarketingWriter) -> QuestionnaireRead:
+def update_questionnaire(
+    code: str, data: QuestionnaireUpdate, session: SessionDep, _: MarketingWriter
+) -> QuestionnaireRead:
     q = masterdata.update_questionnaire(session, code, data)
     commit(session)
     return questionnaire_read(session, q)
@@ -208,7 +216,10 @@ def update_questionnaire(code: str, data: QuestionnaireUpdate, session: SessionD
 @router.delete("/profile-questionnaires/{code}", status_code=204, tags=["profiles"])
 def delete_questionnaire(code: str, session: SessionDep, _: MarketingWriter) -> Response:
     masterdata.delete_record(
-        session, ProfileQuestionnaire, "Profile questionnaire", code,
+        session,
+        ProfileQuestionnaire,
+        "Profile questionnaire",
+        code,
         [contacts.ContactProfileAnswer.questionnaire_code],
     )
     commit(session)

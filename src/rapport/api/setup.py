@@ -65,7 +65,8 @@ class LanguagePage(BaseModel):
 
 
 TemplateSetupRead: type[BaseModel] = create_model(
-    "InteractionTemplateSetupRead", **{f: (str, "") for f in setup.TEMPLATE_SETUP_FIELDS}  # type: ignore[call-overload]
+    "InteractionTemplateSetupRead",
+    **{f: (str, "") for f in setup.TEMPLATE_SETUP_FIELDS},  # type: ignore[call-overload]
 )
 TemplateSetupUpdate: type[BaseModel] = create_model(
     "InteractionTemplateSetupUpdate",
@@ -128,8 +129,8 @@ def get_template_setup(session: SessionDep, _: Reader) -> dict[str, str]:
 
 
 @router.put("/setup/interaction-templates", response_model=TemplateSetupRead, tags=["setup"])
-def put_template_setup(data: TemplateSetupUpdate, session: SessionDep, _: MarketingWriter) -> dict[str, str]:  # type: ignore[valid-type]
-    values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}  # type: ignore[attr-defined]
+def put_template_setup(data: TemplateSetupUpdate, session: SessionDep, _: MarketingWriter) -> dict[str, str]:
+    values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     result = setup.update_template_setup(session, values)
     commit(session)
     return result

@@ -40,7 +40,7 @@ def health(request: Request, session: SessionDep) -> Health:
     from sqlalchemy import text
 
     session.execute(text("SELECT 1"))
-    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)  # type: ignore[arg-type]
+    return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
 
 
 @router.post("/auth/token", response_model=Token, tags=["system"])

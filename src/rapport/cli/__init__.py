@@ -67,7 +67,7 @@ def users_list() -> None:
     with open_session() as session:
         for user in accounts.list_users(session):
             state = "active" if user.active else "inactive"
-            console.print(f"{user.username}\t{user.role}\t{state}")
+            typer.echo(f"{user.username}\t{user.role}\t{state}")
 
 
 def _safe_url(url: str) -> str:
@@ -76,7 +76,7 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-from rapport.cli import serve as _serve  # noqa: E402,F401  (registers commands)
 from rapport.cli import data as _data  # noqa: E402,F401
+from rapport.cli import serve as _serve  # noqa: E402,F401  (registers commands)
 
 __all__ = ["app"]

@@ -19,9 +19,7 @@ def ensure_first_admin() -> None:
         if accounts.count_users(session):
             return
         password = accounts.generate_password()
-        accounts.create_user(
-            session, accounts.UserCreate(username="admin", role=Role.ADMIN, password=password)
-        )
+        accounts.create_user(session, accounts.UserCreate(username="admin", role=Role.ADMIN, password=password))
     console.print(
         "\n[bold]First start:[/bold] created user [bold]admin[/bold] with password "
         f"[bold green]{password}[/bold green]\n(shown only this once; change it after signing in)\n",

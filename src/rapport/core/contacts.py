@@ -37,9 +37,7 @@ class Contact(Base):
     """A company or a person."""
 
     __tablename__ = "contact"
-    __table_args__ = (
-        Index("ix_contact_company_order", "company_name", "company_no", "type", "name"),
-    )
+    __table_args__ = (Index("ix_contact_company_order", "company_name", "company_no", "type", "name"),)
 
     no: Mapped[str] = mapped_column(String(20), primary_key=True)
     type: Mapped[str] = mapped_column(String(10), default=ContactType.COMPANY.value)
@@ -75,18 +73,14 @@ class ContactMailingGroup(Base):
     __tablename__ = "contact_mailing_group"
 
     contact_no: Mapped[str] = mapped_column(_contact_fk(), primary_key=True)
-    mailing_group_code: Mapped[str] = mapped_column(
-        ForeignKey("mailing_group.code"), primary_key=True, index=True
-    )
+    mailing_group_code: Mapped[str] = mapped_column(ForeignKey("mailing_group.code"), primary_key=True, index=True)
 
 
 class ContactIndustryGroup(Base):
     __tablename__ = "contact_industry_group"
 
     contact_no: Mapped[str] = mapped_column(_contact_fk(), primary_key=True)
-    industry_group_code: Mapped[str] = mapped_column(
-        ForeignKey("industry_group.code"), primary_key=True, index=True
-    )
+    industry_group_code: Mapped[str] = mapped_column(ForeignKey("industry_group.code"), primary_key=True, index=True)
 
 
 class ContactJobResponsibility(Base):
@@ -191,11 +185,7 @@ def has_interactions(session: Session, contact: Contact) -> bool:
     from rapport.core.interactions import InteractionLogEntry as E
 
     return bool(
-        session.scalar(
-            select(
-                exists().where(E.contact_company_no == contact.company_no, E.contact_no == contact.no)
-            )
-        )
+        session.scalar(select(exists().where(E.contact_company_no == contact.company_no, E.contact_no == contact.no)))
     )
 
 
@@ -223,15 +213,9 @@ def _check_references(session: Session, contact: Contact) -> None:
 def _apply_privacy(contact: Contact, changes: dict[str, Any], was_blocked: bool) -> None:
     if changes.get("minor") or changes.get("parental_consent_received"):
         contact.privacy_blocked = True
-    if (
-        was_blocked
-        and not contact.privacy_blocked
-        and contact.minor
-        and not contact.parental_consent_received
-    ):
+    if was_blocked and not contact.privacy_blocked and contact.minor and not contact.parental_consent_received:
         raise Invalid(
-            f"Privacy Blocked cannot be cleared for minor contact {contact.no} until "
-            "parental consent is received.",
+            f"Privacy Blocked cannot be cleared for minor contact {contact.no} until parental consent is received.",
             field="privacy_blocked",
         )
 
@@ -249,7 +233,9 @@ def create_contact(session: Session, data: ContactCreate) -> Contact:
         no = setup.next_no(session, ms.contact_nos, "contact_nos")
         if session.get(Contact, no) is not None:
             raise Conflict(f"Contact {no} already exists; the number series is behind.", field="no")
-    contact = Contact(no=no, **{c.key: c.default.arg for c in Contact.__table__.columns if c.default is not None and c.key != "no"})
+    contact = Contact(
+        no=no, **{c.key: c.default.arg for c in Contact.__table__.columns if c.default is not None and c.key != "no"}
+    )
     contact.type = given.pop("type", ContactType.COMPANY.value)
     for name, value in given.items():
         setattr(contact, name, value)
@@ -325,8 +311,7 @@ def update_contact(session: Session, no: str, data: ContactUpdate) -> Contact:
 def _change_type(session: Session, contact: Contact, new_type: str) -> None:
     if has_interactions(session, contact):
         raise Conflict(
-            "Type cannot be changed because one or more interaction log entries are linked to "
-            "the contact.",
+            "Type cannot be changed because one or more interaction log entries are linked to the contact.",
             field="type",
         )
     if contact.type == ContactType.COMPANY.value:
@@ -392,9 +377,7 @@ def delete_contact(session: Session, no: str) -> None:
     segments_guard.check_delete(session, doomed)
     if contact.type == ContactType.COMPANY.value:
         session.execute(
-            update(E)
-            .where(E.contact_company_no == contact.no)
-            .values(contact_company_no="", contact_no="")
+            update(E).where(E.contact_company_no == contact.no).values(contact_company_no="", contact_no="")
         )
         session.execute(delete(Contact).where(Contact.company_no == contact.no, Contact.no != contact.no))
     else:
@@ -413,7 +396,10 @@ ASSIGNMENTS: dict[str, tuple[type[Any], str, type[Any], str]] = {
     "mailing-groups": (ContactMailingGroup, "mailing_group_code", MailingGroup, "Mailing group"),
     "industry-groups": (ContactIndustryGroup, "industry_group_code", IndustryGroup, "Industry group"),
     "job-responsibilities": (
-        ContactJobResponsibility, "job_responsibility_code", JobResponsibility, "Job responsibility",
+        ContactJobResponsibility,
+        "job_responsibility_code",
+        JobResponsibility,
+        "Job responsibility",
     ),
 }
 
@@ -453,7 +439,9 @@ def get_business_relations(session: Session, no: str) -> list[ContactBusinessRel
     )
 
 
-def set_business_relations(session: Session, no: str, links: list[BusinessRelationLink]) -> list[ContactBusinessRelation]:
+def set_business_relations(
+    session: Session, no: str, links: list[BusinessRelationLink]
+) -> list[ContactBusinessRelation]:
     """Replace a company's business relations."""
     contact = get_contact(session, no)
     if contact.type != ContactType.COMPANY.value:
@@ -470,9 +458,7 @@ def set_business_relations(session: Session, no: str, links: list[BusinessRelati
         if bool(link.link_to_table) != bool(link.link_no):
             raise Invalid("link_to_table and link_no go together.", field="link_no")
     session.execute(delete(ContactBusinessRelation).where(ContactBusinessRelation.contact_no == contact.no))
-    session.add_all(
-        ContactBusinessRelation(contact_no=contact.no, **_plain(link.model_dump())) for link in links
-    )
+    session.add_all(ContactBusinessRelation(contact_no=contact.no, **_plain(link.model_dump())) for link in links)
     session.flush()
     return get_business_relations(session, contact.no)
 

@@ -13,7 +13,9 @@ from rapport.core.base import Code10, Key10, Key20, StrictModel, Text50, Text100
 from rapport.db import Base
 from rapport.errors import Conflict, Invalid
 
-EMAIL_PATTERN = r"^$|^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+EMAIL_PATTERN = (
+    r"^$|^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 
 
 class Language(Base):
@@ -182,9 +184,7 @@ def delete_record(session: Session, model: type[Any], what: str, code: str, used
     record = get_record(session, model, code, what)
     for column in used_by:
         if session.scalar(select(exists().where(column == record.code))):
-            raise Conflict(
-                f"{what} {record.code} is still used ({column.table.name}); remove those uses first."
-            )
+            raise Conflict(f"{what} {record.code} is still used ({column.table.name}); remove those uses first.")
     session.delete(record)
     session.flush()
 
@@ -211,7 +211,9 @@ def check_salesperson(session: Session, code: str, field: str, *, allow_blocked:
 
 def create_questionnaire(session: Session, data: QuestionnaireCreate) -> ProfileQuestionnaire:
     q = create_record(
-        session, ProfileQuestionnaire, "Profile questionnaire",
+        session,
+        ProfileQuestionnaire,
+        "Profile questionnaire",
         {"code": data.code, "description": data.description},
     )
     _replace_answers(session, q.code, data.answers)
@@ -233,9 +235,7 @@ def _replace_answers(session: Session, code: str, answers: list[AnswerIn]) -> No
 
     keep = {a.answer_code for a in answers}
     used = session.scalars(
-        select(ContactProfileAnswer.answer_code)
-        .where(ContactProfileAnswer.questionnaire_code == code)
-        .distinct()
+        select(ContactProfileAnswer.answer_code).where(ContactProfileAnswer.questionnaire_code == code).distinct()
     ).all()
     dropped = sorted(set(used) - keep)
     if dropped:
@@ -245,8 +245,7 @@ def _replace_answers(session: Session, code: str, answers: list[AnswerIn]) -> No
         )
     session.execute(delete(ProfileAnswer).where(ProfileAnswer.questionnaire_code == code))
     session.add_all(
-        ProfileAnswer(questionnaire_code=code, answer_code=a.answer_code, description=a.description)
-        for a in answers
+        ProfileAnswer(questionnaire_code=code, answer_code=a.answer_code, description=a.description) for a in answers
     )
     session.flush()
 
@@ -254,9 +253,7 @@ def _replace_answers(session: Session, code: str, answers: list[AnswerIn]) -> No
 def questionnaire_answers(session: Session, code: str) -> list[ProfileAnswer]:
     return list(
         session.scalars(
-            select(ProfileAnswer)
-            .where(ProfileAnswer.questionnaire_code == code)
-            .order_by(ProfileAnswer.answer_code)
+            select(ProfileAnswer).where(ProfileAnswer.questionnaire_code == code).order_by(ProfileAnswer.answer_code)
         )
     )
 

@@ -18,9 +18,10 @@ from rapport.errors import Conflict, Invalid
 TEMPLATE_SETUP_EXTRA_SLOTS = ("emails", "email_draft", "cover_sheets", "outgoing_calls", "meeting_invitation")
 # BC's "Cover Sheet" document type logs with the Cover Sheets template: one slot, two names.
 TEMPLATE_SETUP_ALIASES = {"cover_sheet": "cover_sheets"}
-TEMPLATE_SETUP_SLOTS = tuple(
-    d.value for d in DocumentType if d.value and d.value not in TEMPLATE_SETUP_ALIASES
-) + TEMPLATE_SETUP_EXTRA_SLOTS
+TEMPLATE_SETUP_SLOTS = (
+    tuple(d.value for d in DocumentType if d.value and d.value not in TEMPLATE_SETUP_ALIASES)
+    + TEMPLATE_SETUP_EXTRA_SLOTS
+)
 TEMPLATE_SETUP_FIELDS = tuple(d.value for d in DocumentType if d.value) + TEMPLATE_SETUP_EXTRA_SLOTS
 
 _TAIL = re.compile(r"(\d+)(\D*)$")
@@ -190,9 +191,7 @@ def next_no(session: Session, code: str, setup_field: str) -> str:
             "or give the number yourself.",
             field="no",
         )
-    series = session.scalar(
-        select(NumberSeries).where(NumberSeries.code == code).with_for_update()
-    )
+    series = session.scalar(select(NumberSeries).where(NumberSeries.code == code).with_for_update())
     if series is None:
         raise Conflict(f"Number series {code} ({setup_field}) does not exist.", field="no")
     if series.last_no_used:
@@ -203,8 +202,7 @@ def next_no(session: Session, code: str, setup_field: str) -> str:
         raise Conflict(f"Number series {code} has no starting number.", field="no")
     if _beyond(new, series.ending_no):
         raise Conflict(
-            f"Number series {code} is exhausted: {new} would pass its ending number "
-            f"{series.ending_no}.",
+            f"Number series {code} is exhausted: {new} would pass its ending number {series.ending_no}.",
             field="no",
         )
     series.last_no_used = new
@@ -218,9 +216,7 @@ def check_manual_no(session: Session, code: str, no: str) -> None:
         return
     series = session.get(NumberSeries, code)
     if series is not None and not series.manual_nos:
-        raise Conflict(
-            f"Number series {code} does not allow manual numbers; omit the number.", field="no"
-        )
+        raise Conflict(f"Number series {code} does not allow manual numbers; omit the number.", field="no")
 
 
 # --- marketing setup ---------------------------------------------------------------------
@@ -305,7 +301,7 @@ def update_template_setup(session: Session, values: dict[str, Any]) -> dict[str,
         if name not in TEMPLATE_SETUP_FIELDS:
             raise Invalid(f"Unknown field '{name}'.", field=name)
         if not isinstance(value, str):
-            raise Invalid(f"{name} must be a template code or \"\".", field=name)
+            raise Invalid(f'{name} must be a template code or "".', field=name)
         code = value.strip().upper()
         if code and session.get(InteractionTemplate, code) is None:
             raise Invalid(f"Interaction template {code} does not exist.", field=name)

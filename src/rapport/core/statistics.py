@@ -31,7 +31,7 @@ class ContactTotals(Totals):
 
 
 def _in_period(date_from: dt.date | None, date_to: dt.date | None) -> Any:
-    cond = true()
+    cond: Any = true()
     if date_from is not None:
         cond = and_(cond, E.date >= date_from)
     if date_to is not None:
@@ -63,11 +63,7 @@ def totals_by(
     result = {k: Totals() for k in keys}
     if not keys:
         return result
-    rows = session.execute(
-        select(column, *_total_columns(date_from, date_to))
-        .where(column.in_(keys))
-        .group_by(column)
-    )
+    rows = session.execute(select(column, *_total_columns(date_from, date_to)).where(column.in_(keys)).group_by(column))
     for key, count, cost, duration in rows:
         result[key] = Totals(int(count), Decimal(cost), Decimal(duration))
     return result
@@ -106,9 +102,9 @@ def contact_totals(
             found[(row[0], row[1])] = tuple(row[2:])
     for c in contacts:
         key = (c.no, "") if c.type == ContactType.COMPANY.value else (c.company_no, c.no)
-        row = found.get(key)
-        if row:
-            count, cost, duration, last, attempted = row
+        values = found.get(key)
+        if values:
+            count, cost, duration, last, attempted = values
             result[c.no] = ContactTotals(
                 int(count), Decimal(cost), Decimal(duration), _as_date(last), _as_date(attempted)
             )

@@ -34,7 +34,9 @@ async def login(request: Request, session: SessionDep) -> Any:
     s = request.app.state.settings
     try:
         user = accounts.authenticate(
-            session, username, password,
+            session,
+            username,
+            password,
             max_failures=s.login_max_failures,
             window_seconds=s.login_window_seconds,
             lockout_seconds=s.login_lockout_seconds,
@@ -43,7 +45,8 @@ async def login(request: Request, session: SessionDep) -> Any:
         session.commit()
         status = 429 if isinstance(exc, TooManyRequests) else 401
         return render(
-            request, "auth/login.html",
+            request,
+            "auth/login.html",
             {"user": None, "next": target, "error": exc.message, "username": username},
             status_code=status,
         )

@@ -30,7 +30,7 @@ class LoginRequired(Exception):
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Session cookies (HttpOnly, SameSite=Lax) and the redirect to the login page."""
     app.add_middleware(
-        SessionMiddleware,  # type: ignore[arg-type]
+        SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
         session_cookie="rapport_session",
         same_site="lax",

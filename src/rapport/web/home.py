@@ -28,9 +28,7 @@ def home(request: Request, session: SessionDep) -> Any:
         "companies": count(select(func.count()).where(Contact.type == ContactType.COMPANY.value)),
         "persons": count(select(func.count()).where(Contact.type == ContactType.PERSON.value)),
         "salespeople": count(select(func.count()).select_from(Salesperson)),
-        "interactions": count(
-            select(func.count()).where(InteractionLogEntry.postponed.is_(False))
-        ),
+        "interactions": count(select(func.count()).where(InteractionLogEntry.postponed.is_(False))),
     }
     latest = list(session.scalars(select(Contact).order_by(Contact.no.desc()).limit(10)))
     return render(request, "home/index.html", {"user": user, "counts": counts, "latest": latest})

@@ -1,0 +1,115 @@
+"""Interactions recorded automatically when a document is printed, e-mailed or posted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pydantic import Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rapport.core import setup, templates
+from rapport.core.base import Code20, StrictModel, Text100
+from rapport.core.contacts import Contact, ContactBusinessRelation
+from rapport.core.enums import DocumentType, LinkToTable
+from rapport.core.interactions.models import InteractionLogEntry
+from rapport.core.interactions.recording import Draft, log_interaction, set_contact, set_template
+from rapport.errors import Conflict, Invalid
+
+
+class DocumentEvent(StrictModel):
+    """A document was printed, sent or posted in the books."""
+
+    document_type: DocumentType
+    document_no: Code20
+    version_no: int = Field(default=0, ge=0)
+    occurrence: int = Field(default=0, ge=0)
+    contact_no: Code20 | None = None
+    customer_no: Code20 | None = None
+    vendor_no: Code20 | None = None
+    salesperson_code: Code20 | None = None
+    campaign_no: Code20 | None = None
+    description: Text100 | None = None
+    opportunity_no: Code20 | None = None
+
+    @model_validator(mode="after")
+    def _one_account(self) -> DocumentEvent:
+        given = [n for n in ("contact_no", "customer_no", "vendor_no") if getattr(self, n)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of contact_no, customer_no or vendor_no")
+        if not self.document_type.value:
+            raise ValueError("document_type must not be blank")
+        return self
+
+
+@dataclass
+class NotLogged:
+    """Why a document event recorded nothing."""
+
+    reason: str  # no_template | no_contact | privacy_blocked
+
+
+def _contact_for(session: Session, event: DocumentEvent) -> Contact | None:
+    if event.contact_no:
+        return session.get(Contact, event.contact_no)
+    link_to, link_no = (
+        (LinkToTable.CUSTOMER, event.customer_no) if event.customer_no else (LinkToTable.VENDOR, event.vendor_no)
+    )
+    return session.scalar(
+        select(Contact)
+        .join(ContactBusinessRelation, ContactBusinessRelation.contact_no == Contact.no)
+        .where(
+            ContactBusinessRelation.link_to_table == link_to.value,
+            ContactBusinessRelation.link_no == link_no,
+        )
+        .order_by(Contact.no)
+        .limit(1)
+    )
+
+
+def log_document(session: Session, event: DocumentEvent, *, user_id: str) -> InteractionLogEntry | NotLogged:
+    """Record the interaction Interaction Template Setup configures for the document type."""
+    template_code = setup.template_for(session, event.document_type.value)
+    if not template_code:
+        return NotLogged("no_template")
+    template = templates.get_template(session, template_code)
+    languages = templates.language_codes(session, template.code)
+    if languages:
+        raise Conflict(
+            f"Interaction template {template.code} has language {languages[0] or '(blank)'}; templates "
+            "used for document logging must have no languages. Remove them or set up another template.",
+            field="document_type",
+        )
+    contact = _contact_for(session, event)
+    if contact is None:
+        return NotLogged("no_contact")
+    if contact.privacy_blocked:
+        return NotLogged("privacy_blocked")
+    now = dt.datetime.now()
+    draft = Draft(
+        document_type=event.document_type.value,
+        document_no=event.document_no,
+        doc_no_occurrence=event.occurrence,
+        version_no=event.version_no,
+        date=now.date(),
+        time_of_interaction=now.time().replace(microsecond=0),
+        opportunity_no=event.opportunity_no or "",
+    )
+    set_contact(session, draft, contact)
+    if event.salesperson_code:
+        draft.salesperson_code = event.salesperson_code
+    elif not event.contact_no:
+        draft.salesperson_code = ""
+    set_template(session, draft, contact, template.code)
+    draft.description = event.description or template.description
+    draft.subject = draft.description
+    if event.campaign_no:
+        draft.campaign_no = event.campaign_no
+    if draft.salesperson_code:
+        from rapport.core.masterdata import check_salesperson
+
+        check_salesperson(session, draft.salesperson_code, "salesperson_code")
+    if not draft.document_no:
+        raise Invalid("document_no must not be blank.", field="document_no")
+    return log_interaction(session, draft, user_id=user_id)

@@ -1,0 +1,265 @@
+"""Operations on logged entries: cancel, un-cancel, evaluate, comments, delete, and the
+Delete Canceled Interaction Log Entries batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from rapport.core import attachments, campaigns, segments_guard
+from rapport.core.base import Code10, Code20, StrictModel, Text80
+from rapport.core.enums import Evaluation
+from rapport.core.interactions.models import InteractionComment
+from rapport.core.interactions.models import InteractionLogEntry as E
+from rapport.core.interactions.recording import get_entry, next_comment_line
+from rapport.core.templates import InteractionTemplateLanguage
+from rapport.errors import Conflict, Invalid, NotFound
+
+
+class EntrySelection(StrictModel):
+    entry_nos: list[int] = Field(min_length=1, max_length=10000)
+
+
+class CancelRequest(EntrySelection):
+    remove_unique_attachments: bool = False
+
+
+class EvaluateRequest(EntrySelection):
+    evaluation: Evaluation
+
+
+class CommentCreate(StrictModel):
+    date: dt.date | None = None
+    code: Code10 = ""
+    comment: Text80 = ""
+
+
+class CommentUpdate(StrictModel):
+    date: dt.date | None = None
+    code: Code10 | None = None
+    comment: Text80 | None = None
+
+
+class DeleteCanceledFilters(StrictModel):
+    entry_no_from: int | None = None
+    entry_no_to: int | None = None
+    contact_no: Code20 | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    campaign_no: Code20 | None = None
+    interaction_group_code: Code10 | None = None
+    interaction_template_code: Code10 | None = None
+    salesperson_code: Code20 | None = None
+
+
+def _entries(session: Session, entry_nos: Sequence[int]) -> list[E]:
+    wanted = sorted(set(entry_nos))
+    found = list(session.scalars(select(E).where(E.entry_no.in_(wanted)).order_by(E.entry_no)))
+    missing = sorted(set(wanted) - {e.entry_no for e in found})
+    if missing:
+        raise Invalid(
+            f"Interaction log entr{'y' if len(missing) == 1 else 'ies'} "
+            f"{', '.join(map(str, missing[:10]))} do{'es' if len(missing) == 1 else ''} not exist.",
+            field="entry_nos",
+        )
+    return found
+
+
+def attachment_in_use(session: Session, attachment_no: int, except_entry_nos: Sequence[int] = ()) -> bool:
+    """Whether another log entry or a template language still uses the attachment."""
+    used_by_entry = select(
+        exists().where(E.attachment_no == attachment_no, E.entry_no.not_in(list(except_entry_nos) or [-1]))
+    )
+    used_by_template = select(exists().where(InteractionTemplateLanguage.attachment_no == attachment_no))
+    return bool(session.scalar(used_by_entry)) or bool(session.scalar(used_by_template))
+
+
+def remove_if_unique(session: Session, attachment_no: int, except_entry_nos: Sequence[int] = ()) -> bool:
+    """Remove the attachment when nothing else uses it; True when removed."""
+    if attachment_in_use(session, attachment_no, except_entry_nos):
+        return False
+    attachments.remove_attachment(session, attachment_no, force=True)
+    return True
+
+
+def cancel(session: Session, data: CancelRequest) -> list[E]:
+    """Mark entries canceled; optionally remove their unique attachments."""
+    entries = _entries(session, data.entry_nos)
+    for entry in entries:
+        entry.canceled = True
+    session.flush()
+    if data.remove_unique_attachments:
+        nos = [e.entry_no for e in entries]
+        for entry in entries:
+            if entry.attachment_no is not None and remove_if_unique(session, entry.attachment_no, nos):
+                entry.attachment_no = None
+    session.flush()
+    return entries
+
+
+def uncancel(session: Session, data: EntrySelection) -> list[E]:
+    """Clear the canceled mark; refused while the logged segment or campaign entry is canceled."""
+    entries = _entries(session, data.entry_nos)
+    for entry in entries:
+        if entry.logged_segment_entry_no is not None and segments_guard.logged_segment_canceled(
+            session, entry.logged_segment_entry_no
+        ):
+            raise Conflict(
+                f"Entry {entry.entry_no} belongs to logged segment {entry.logged_segment_entry_no}, "
+                "which is canceled; un-cancel the logged segment instead.",
+                field="entry_nos",
+            )
+        if entry.campaign_entry_no is not None:
+            campaign_entry = session.get(campaigns.CampaignEntry, entry.campaign_entry_no)
+            if campaign_entry is not None and campaign_entry.canceled:
+                raise Conflict(
+                    f"Entry {entry.entry_no} belongs to campaign entry {entry.campaign_entry_no}, "
+                    "which is canceled; un-cancel the campaign entry instead.",
+                    field="entry_nos",
+                )
+        entry.canceled = False
+    session.flush()
+    return entries
+
+
+def evaluate(session: Session, data: EvaluateRequest) -> list[E]:
+    """Give every selected entry the same evaluation (canceled ones too)."""
+    entries = _entries(session, data.entry_nos)
+    for entry in entries:
+        entry.evaluation = data.evaluation.value
+    session.flush()
+    return entries
+
+
+def delete_entry(session: Session, entry_no: int) -> None:
+    """Delete a postponed or canceled entry with its comments and its unique attachment."""
+    entry = get_entry(session, entry_no)
+    if not (entry.postponed or entry.canceled):
+        raise Conflict(f"Interaction log entry {entry_no} is neither postponed nor canceled; cancel it first.")
+    _delete_entries(session, [entry])
+
+
+def _delete_entries(session: Session, entries: Sequence[E]) -> None:
+    nos = [e.entry_no for e in entries]
+    targets = {(e.campaign_no, e.contact_company_no) for e in entries if e.campaign_no and e.campaign_target}
+    attachment_nos = {e.attachment_no for e in entries if e.attachment_no is not None}
+    for chunk in _chunks(nos):
+        session.execute(delete(InteractionComment).where(InteractionComment.entry_no.in_(chunk)))
+        session.execute(delete(E).where(E.entry_no.in_(chunk)))
+    session.expunge_all()
+    for no in attachment_nos:
+        remove_if_unique(session, no)
+    for campaign_no, company_no in targets:
+        campaigns.remove_target_if_unused(session, campaign_no, company_no)
+    session.flush()
+
+
+def _chunks(values: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def delete_canceled(session: Session, filters: DeleteCanceledFilters) -> int:
+    """The Delete Canceled Interaction Log Entries batch; returns how many were deleted."""
+    conditions: list[Any] = [E.canceled.is_(True)]
+    f = filters
+    if f.entry_no_from is not None:
+        conditions.append(E.entry_no >= f.entry_no_from)
+    if f.entry_no_to is not None:
+        conditions.append(E.entry_no <= f.entry_no_to)
+    if f.date_from is not None:
+        conditions.append(E.date >= f.date_from)
+    if f.date_to is not None:
+        conditions.append(E.date <= f.date_to)
+    for name in (
+        "contact_no",
+        "campaign_no",
+        "interaction_group_code",
+        "interaction_template_code",
+        "salesperson_code",
+    ):
+        value = getattr(f, name)
+        if value is not None:
+            conditions.append(getattr(E, name) == value)
+    entries = list(session.scalars(select(E).where(and_(*conditions))))
+    _delete_entries(session, entries)
+    return len(entries)
+
+
+# --- comments ------------------------------------------------------------------------------
+
+
+def list_comments(session: Session, entry_no: int) -> list[InteractionComment]:
+    get_entry(session, entry_no)
+    return list(
+        session.scalars(
+            select(InteractionComment)
+            .where(InteractionComment.entry_no == entry_no)
+            .order_by(InteractionComment.line_no)
+        )
+    )
+
+
+def add_comment(session: Session, entry_no: int, data: CommentCreate) -> InteractionComment:
+    """A new comment line; its date defaults to today unless a comment is already dated today."""
+    get_entry(session, entry_no)
+    today = dt.date.today()
+    date = data.date
+    if "date" not in data.model_fields_set:
+        dated_today = session.scalar(
+            select(func.count()).where(InteractionComment.entry_no == entry_no, InteractionComment.date == today)
+        )
+        date = None if dated_today else today
+    comment = InteractionComment(
+        entry_no=entry_no,
+        line_no=next_comment_line(session, entry_no),
+        date=date,
+        code=data.code,
+        comment=data.comment,
+        last_date_modified=today,
+    )
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def _comment(session: Session, entry_no: int, line_no: int) -> InteractionComment:
+    comment = session.get(InteractionComment, (entry_no, line_no))
+    if comment is None:
+        raise NotFound(f"Interaction log entry {entry_no} has no comment line {line_no}.")
+    return comment
+
+
+def update_comment(session: Session, entry_no: int, line_no: int, data: CommentUpdate) -> InteractionComment:
+    comment = _comment(session, entry_no, line_no)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        if value is None and name != "date":
+            raise Invalid(f"{name} cannot be null.", field=name)
+        setattr(comment, name, value)
+    comment.last_date_modified = dt.date.today()
+    session.flush()
+    return comment
+
+
+def delete_comment(session: Session, entry_no: int, line_no: int) -> None:
+    session.delete(_comment(session, entry_no, line_no))
+    session.flush()
+
+
+def has_comments(session: Session, entry_nos: Sequence[int]) -> set[int]:
+    """The entries among `entry_nos` that have comment lines."""
+    if not entry_nos:
+        return set()
+    return set(
+        session.scalars(
+            select(InteractionComment.entry_no).where(InteractionComment.entry_no.in_(list(entry_nos))).distinct()
+        )
+    )
+
+
+def set_delivery_status(session: Session, entry_nos: Sequence[int], status: str) -> None:
+    session.execute(update(E).where(E.entry_no.in_(list(entry_nos))).values(delivery_status=status))
