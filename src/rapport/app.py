@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -142,6 +143,29 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class ServerTiming:
+    """Add `Server-Timing: app;dur=<ms>` to every response: the time spent inside Rapport."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = (time.perf_counter() - started) * 1000
+                headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error becomes the JSON envelope (API) or an error page (UI)."""
 
@@ -231,4 +255,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_web(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(ServerTiming)
     return app

@@ -17,22 +17,12 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any, NoReturn
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    Float,
-    Integer,
-    Numeric,
-    String,
-    and_,
-    bindparam,
-    inspect,
-    not_,
-    or_,
-)
+from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, Numeric, SmallInteger, String
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.inspection import inspect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import and_, bindparam, literal, not_, or_
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
@@ -145,6 +135,8 @@ def _invalid(field: str, expression: str, message: str, position: int) -> Invali
 
 
 def _tokenize(expression: str, field: str) -> list[_Token]:
+    if "\x00" in expression:  # PostgreSQL text cannot hold it
+        raise _invalid(field, expression, "unexpected NUL character", expression.index("\x00") + 1)
     tokens: list[_Token] = []
     i, n = 0, len(expression)
     while True:
@@ -299,12 +291,8 @@ def parse(expression: str, field: str) -> Node:
 
 # --- compiler -----------------------------------------------------------------------------------
 
-_ORDER: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {"<": operator.lt, "<=": operator.le}
+_ORDER |= {">": operator.gt, ">=": operator.ge}
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -315,6 +303,13 @@ _NOT_A = {
     FieldKind.DATE: "is not a date (YYYY-MM-DD, t or today)",
     FieldKind.BOOLEAN: "is not a boolean (true/false, yes/no, 1/0)",
 }
+
+
+def _integer_limit(type_: Any) -> int:
+    """The first magnitude the database cannot bind for an integer column (PostgreSQL casts)."""
+    if isinstance(type_, SmallInteger):
+        return 2**15
+    return 2**63 if isinstance(type_, BigInteger) else 2**31
 
 
 def _join(pieces: tuple[Piece, ...]) -> str:
@@ -368,7 +363,7 @@ class _Compiler:
         if self.spec.kind is FieldKind.ENUM:
             at = self.enum_names.index(scalar)
             return self.column.in_([n for i, n in enumerate(self.enum_names) if _ORDER[op](i, at)])
-        return _ORDER[op](self.column, scalar)
+        return _ORDER[op](self.column, literal(scalar, self.column.type))  # literal: False < True
 
     def between(self, low: Value, high: Value, ignore_case: bool) -> ColumnElement[bool]:
         if self.spec.kind in (FieldKind.TEXT, FieldKind.CODE):
@@ -379,11 +374,12 @@ class _Compiler:
             return _CodePoint(column).between(_join(low_pieces), _join(high_pieces))
         bounds = self.scalar(low), self.scalar(high)
         if None in bounds:
-            self.fail("'' cannot bound a range", (high if bounds[0] else low).position)
+            self.fail("'' cannot bound a range", (low if bounds[0] is None else high).position)
         if self.spec.kind is FieldKind.ENUM:
             first, last = (self.enum_names.index(b) for b in bounds)
             return self.column.in_(self.enum_names[first : last + 1])
-        return self.column.between(*bounds)
+        low_bound, high_bound = (literal(b, self.column.type) for b in bounds)
+        return self.column.between(low_bound, high_bound)
 
     def no_wildcards(self, value: Value) -> None:
         if value.wildcard_at is not None:
@@ -406,6 +402,8 @@ class _Compiler:
             self.fail("wildcards are only allowed on text fields", value.wildcard_at)
         text, kind = value.text, self.spec.kind
         if kind is FieldKind.INTEGER and _INTEGER.fullmatch(text):
+            if abs(int(text)) >= _integer_limit(self.column.type):
+                self.fail(f'"{text}" is out of range', value.position)
             return int(text)
         if kind is FieldKind.INTEGER and _DECIMAL.fullmatch(text):
             self.fail(f'"{text}" is not a whole number', value.position)

@@ -18,6 +18,7 @@ from rapport.api.deps import (
     parse_date_param,
 )
 from rapport.core import contacts, masterdata, statistics
+from rapport.core.campaigns import Campaign
 from rapport.core.contacts import Contact
 from rapport.core.interactions import InteractionLogEntry
 from rapport.core.masterdata import (
@@ -134,7 +135,13 @@ def update_salesperson(code: str, data: SalespersonUpdate, session: SessionDep, 
 
 @router.delete("/salespeople/{code}", status_code=204, tags=["salespeople"])
 def delete_salesperson(code: str, session: SessionDep, _: MarketingWriter) -> Response:
-    masterdata.delete_record(session, Salesperson, "Salesperson", code, [Contact.salesperson_code])
+    masterdata.delete_record(
+        session,
+        Salesperson,
+        "Salesperson",
+        code,
+        [Contact.salesperson_code, Campaign.salesperson_code, InteractionLogEntry.salesperson_code],
+    )
     commit(session)
     return Response(status_code=204)
 

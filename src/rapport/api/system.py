@@ -43,6 +43,18 @@ def health(request: Request, session: SessionDep) -> Health:
     return Health(status="ok", database=session.get_bind().dialect.name, version=__version__)
 
 
+@router.get("/health/live", tags=["system"])
+def live() -> dict[str, str]:
+    """Liveness: the process answers (no database access)."""
+    return {"status": "ok"}
+
+
+@router.get("/health/ready", response_model=Health, tags=["system"])
+def ready(request: Request, session: SessionDep) -> Health:
+    """Readiness: the database answers (503 when it does not)."""
+    return health(request, session)
+
+
 @router.post("/auth/token", response_model=Token, tags=["system"])
 def token(
     request: Request,

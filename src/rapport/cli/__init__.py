@@ -76,7 +76,9 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+from rapport.cli import contacts as _contacts  # noqa: E402,F401
 from rapport.cli import data as _data  # noqa: E402,F401
+from rapport.cli import interactions as _interactions  # noqa: E402,F401
 from rapport.cli import serve as _serve  # noqa: E402,F401  (registers commands)
 
 __all__ = ["app"]

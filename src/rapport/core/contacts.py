@@ -117,9 +117,6 @@ class ContactProfileAnswer(Base):
 
 # --- input schemas -------------------------------------------------------------------------
 
-Email = str
-
-
 class _ContactFields(StrictModel):
     name: Text100 | None = None
     search_name: Text100 | None = None

@@ -249,7 +249,7 @@ def get_marketing_setup(session: Session) -> MarketingSetup:
 
 def update_marketing_setup(session: Session, data: MarketingSetupUpdate) -> MarketingSetup:
     """Change Marketing Setup; references must exist."""
-    from rapport.core import masterdata as contacts
+    from rapport.core import masterdata
 
     setup = get_marketing_setup(session)
     changes = data.model_dump(exclude_unset=True)
@@ -260,9 +260,9 @@ def update_marketing_setup(session: Session, data: MarketingSetupUpdate) -> Mark
             raise Invalid(f"Number series {value} does not exist.", field=name)
         setattr(setup, name, value.value if hasattr(value, "value") else value)
     if setup.default_language_code:
-        contacts.check_language(session, setup.default_language_code, "default_language_code")
+        masterdata.check_language(session, setup.default_language_code, "default_language_code")
     if setup.default_salesperson_code:
-        contacts.check_salesperson(session, setup.default_salesperson_code, "default_salesperson_code")
+        masterdata.check_salesperson(session, setup.default_salesperson_code, "default_salesperson_code")
     if setup.attachment_storage_type == AttachmentStorageType.DISK_FILE and not setup.attachment_storage_location:
         raise Invalid(
             "attachment_storage_location must have a value when attachments are stored on disk.",

@@ -22,6 +22,7 @@ class InteractionLogEntry(Base):
         Index("ix_ile_salesperson", "salesperson_code", "date", "postponed"),
         Index("ix_ile_logged_segment", "logged_segment_entry_no", "postponed"),
         Index("ix_ile_campaign", "campaign_no", "campaign_entry_no"),
+        Index("ix_ile_campaign_target", "campaign_no", "contact_company_no", "campaign_target", "postponed"),
         Index("ix_ile_document", "document_type", "document_no"),
         Index("ix_ile_contact_no", "contact_no", "entry_no"),
         Index("ix_ile_postponed_date", "postponed", "date", "entry_no"),

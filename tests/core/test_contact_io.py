@@ -1,0 +1,368 @@
+"""Importing contacts from CSV and exporting them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from rapport.core import contact_io, setup
+from rapport.core.contact_io import CSV_FIELDS, EXPORT_FIELDS, import_contacts
+from rapport.core.contacts import Contact, ContactCreate, create_contact
+from rapport.core.masterdata import Language, Salesperson
+from rapport.db import make_sessionmaker
+from rapport.errors import Invalid
+from tests.conftest import clean_database
+
+HEADER = "no,type,name,company_no,address,city,email,language_code,salesperson_code,minor"
+
+
+def write(tmp_path: Path, text: str, name: str = "contacts.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def master_data(session: Session) -> None:
+    session.add_all([Language(code="DE", name="German"), Language(code="FR", name="French")])
+    session.add_all([Salesperson(code="ANNA", name="Anna"), Salesperson(code="BEN", name="Ben")])
+    session.flush()
+
+
+def contacts_by_no(session: Session) -> dict[str, dict[str, Any]]:
+    columns = Contact.__table__.columns
+    return {
+        row.no: dict(row._mapping)
+        for row in session.execute(select(*columns).order_by(Contact.no))
+    }
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Contact)) or 0
+
+
+def test_a_valid_file_imports_companies_and_persons_with_the_defaults_of_create_contact(
+    session: Session, tmp_path: Path
+) -> None:
+    master_data(session)
+    ms = setup.get_marketing_setup(session)
+    ms.default_correspondence_type = "email"
+    ms.default_language_code = "FR"
+    ms.default_country_code = "BE"
+    ms.inherit_communication_details = False
+    path = write(
+        tmp_path,
+        "no,type,name,company_no,address,city,phone_no,salesperson_code,language_code,minor,"
+        "search_name\n"
+        # a person before its company: the company may come later in the file
+        "p1,person,Jane Doe,c1,,,,,,yes,\n"
+        "C1,company,Acme Ltd,,1 Main St,Gent,+32 9 1,anna,de,false,ACME\n"
+        "P2,Person,John Roe,C1,9 Side St,,,,,0,\n"
+        "P3,person,Solo Person,,,,,,,,\n",
+    )
+    result = import_contacts(session, path)
+    assert (result.imported, result.skipped, result.errors) == (4, 0, [])
+    got = contacts_by_no(session)
+    company, jane, john, solo = got["C1"], got["P1"], got["P2"], got["P3"]
+    assert (company["company_no"], company["company_name"], company["lookup_contact_no"]) == (
+        "C1", "Acme Ltd", "",
+    )
+    assert (company["search_name"], company["salesperson_code"], company["language_code"]) == (
+        "ACME", "ANNA", "DE",
+    )
+    assert (company["country_code"], company["correspondence_type"]) == ("BE", "email")
+    assert (jane["type"], jane["company_no"], jane["company_name"], jane["lookup_contact_no"]) == (
+        "person", "C1", "Acme Ltd", "P1",
+    )
+    # inherited from the company (blank cells), not the communication details (flag off)
+    assert (jane["address"], jane["city"], jane["country_code"]) == ("1 Main St", "Gent", "BE")
+    assert (jane["salesperson_code"], jane["language_code"], jane["phone_no"]) == ("ANNA", "DE", "")
+    assert jane["search_name"] == "JANE DOE"
+    assert jane["minor"] is True and jane["privacy_blocked"] is True
+    # a given cell wins over the company's value
+    assert (john["address"], john["city"]) == ("9 Side St", "Gent")
+    assert john["privacy_blocked"] is False
+    # a person without company gets Marketing Setup's defaults only
+    assert (solo["company_no"], solo["company_name"], solo["address"]) == ("", "", "")
+    assert (solo["language_code"], solo["country_code"], solo["correspondence_type"]) == (
+        "FR", "BE", "email",
+    )
+
+
+def test_a_file_imports_like_create_contact_does_one_by_one(
+    session: Session, tmp_path: Path
+) -> None:
+    master_data(session)
+    ms = setup.get_marketing_setup(session)
+    ms.default_salesperson_code = "BEN"
+    rows = [
+        {"no": "C9", "type": "company", "name": "Globex", "address": "Road 1", "city": "Lyon",
+         "phone_no": "+33 1", "language_code": "FR"},
+        {"no": "P9", "type": "person", "name": "Hank", "company_no": "C9", "email": "h@globex.fr",
+         "parental_consent_received": "true"},
+    ]
+    path = write(tmp_path, ",".join(CSV_FIELDS) + "\n" + "".join(
+        ",".join(r.get(f, "") for f in CSV_FIELDS) + "\n" for r in rows
+    ))
+    assert import_contacts(session, path).imported == 2
+    imported = contacts_by_no(session)
+    session.rollback()
+    master_data(session)
+    setup.get_marketing_setup(session).default_salesperson_code = "BEN"
+    for r in rows:
+        given = {k: v for k, v in r.items() if v}
+        if "parental_consent_received" in given:
+            given["parental_consent_received"] = True  # type: ignore[assignment]
+        create_contact(session, ContactCreate(**given))
+    assert contacts_by_no(session) == imported
+
+
+def test_every_kind_of_bad_row_is_reported_with_its_line_and_nothing_is_saved(
+    session: Session, tmp_path: Path
+) -> None:
+    master_data(session)
+    session.add(Contact(no="OLD", type="company", name="Old", company_no="OLD", company_name="Old"))
+    session.add(Contact(no="OLDP", type="person", name="Old P", lookup_contact_no="OLDP"))
+    setup.create_number_series(session, setup.NumberSeriesCreate(code="CONT", starting_no="CT001"))
+    setup.get_marketing_setup(session).contact_nos = "CONT"
+    session.flush()
+    long_name = "x" * 101
+    path = write(
+        tmp_path,
+        f"{HEADER}\n"
+        "C1,company,Good Company,,,,,,,\n"  # 2: good
+        "C2,firm,Bad Type,,,,,,,\n"  # 3
+        f"C3,company,{long_name},,,,,,,\n"  # 4
+        "C4,company,Bad Mail,,,,not-an-address,,,\n"  # 5
+        "C5,company,Bad Language,,,,,XX,,\n"  # 6
+        "C6,company,Bad Salesperson,,,,,,NOBODY,\n"  # 7
+        "C7,company,Bad Boolean,,,,,,,maybe\n"  # 8
+        "C1,company,Duplicate,,,,,,,\n"  # 9
+        "OLD,company,Already There,,,,,,,\n"  # 10
+        "P1,person,No Such Company,NOPE,,,,,,\n"  # 11
+        "P2,person,Company Is A Person,OLDP,,,,,,\n"  # 12
+        "P3,person,Company Is A Person In The File,P1,,,,,,\n"  # 13
+        "C8,company,Own Company No,C1,,,,,,\n"  # 14
+        "C9,company,Too Many,,,,,,,,extra\n"  # 15
+        '"P4",person,"Multi\nLine",C2,,,,,,\n'  # 16-17: its company C2 is bad
+        "P5,person,Its Own Company,P5,,,,,,\n"  # 18
+        ",company,Good Unnumbered,,,,,,,\n",  # 19: good
+    )
+    before = session.get(setup.NumberSeries, "CONT")
+    assert before is not None and before.last_no_used == ""
+    result = import_contacts(session, path)
+    assert result.imported == 0
+    assert {(e.line, e.field) for e in result.errors} == {
+        (3, "type"),
+        (4, "name"),
+        (5, "email"),
+        (6, "language_code"),
+        (7, "salesperson_code"),
+        (8, "minor"),
+        (9, "no"),
+        (10, "no"),
+        (11, "company_no"),
+        (12, "company_no"),
+        (13, "company_no"),
+        (14, "company_no"),
+        (15, ""),
+        (16, "company_no"),
+        (18, "company_no"),
+    }
+    assert [e.line for e in result.errors] == sorted(e.line for e in result.errors)
+    reasons = {e.line: e.reason for e in result.errors}
+    assert "line 2" in reasons[9] and "already exists" in reasons[10]
+    assert "does not exist" in reasons[11] and "person" in reasons[12] and "line 11" in reasons[13]
+    assert "line 3" in reasons[16]
+    assert count(session) == 2
+    assert session.get(setup.NumberSeries, "CONT").last_no_used == ""  # type: ignore[union-attr]
+
+
+def test_an_unknown_or_repeated_column_is_an_error_of_the_header_even_when_skipping(
+    session: Session, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "no,name,colour,name,company_name\nC1,Acme,red,Acme,ignored\n")
+    result = import_contacts(session, path, skip_invalid=True)
+    assert result.imported == 0
+    assert {(e.line, e.field) for e in result.errors} == {(1, "colour"), (1, "name")}
+    assert count(session) == 0
+
+
+@pytest.mark.parametrize("text", ["", "\nno,name\nC1,Acme\n"])
+def test_a_file_without_a_header_on_line_1_is_refused(session: Session, tmp_path: Path, text: str) -> None:
+    result = import_contacts(session, write(tmp_path, text), skip_invalid=True)
+    assert (result.imported, [(e.line, e.field) for e in result.errors]) == (0, [(1, "file")])
+    assert count(session) == 0
+
+
+def test_skip_invalid_imports_the_good_rows_and_skips_the_bad_and_their_persons(
+    session: Session, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "no,type,name,company_no,email\n"
+        "C1,company,Good,,info@good.example\n"
+        "C2,company,Bad,,@bad\n"
+        "P1,person,Of Good,C1,\n"
+        "P2,person,Of Bad,C2,\n",
+    )
+    result = import_contacts(session, path, skip_invalid=True)
+    assert (result.imported, result.skipped) == (2, 2)
+    assert [(e.line, e.field) for e in result.errors] == [(3, "email"), (5, "company_no")]
+    assert sorted(contacts_by_no(session)) == ["C1", "P1"]
+
+
+def test_rows_without_a_number_draw_theirs_from_the_contact_number_series(
+    session: Session, tmp_path: Path
+) -> None:
+    setup.create_number_series(
+        session, setup.NumberSeriesCreate(code="CONT", starting_no="CT0001", last_no_used="CT0007", increment_by=2)
+    )
+    setup.get_marketing_setup(session).contact_nos = "CONT"
+    session.add(Contact(no="CT0011", name="Taken"))
+    path = write(tmp_path, "no,name\n,First\nCT0009,Given\n,Second\n,Third\n")
+    series = session.get(setup.NumberSeries, "CONT")
+    assert series is not None
+    refused = import_contacts(session, path)
+    assert (refused.imported, series.last_no_used, count(session)) == (0, "CT0007", 1)
+    result = import_contacts(session, path, skip_invalid=True)
+    # CT0009 is the next number but is given in the file; CT0011 is already in the database
+    assert (result.imported, result.skipped) == (2, 2)
+    assert [(e.line, e.field) for e in result.errors] == [(2, "no"), (4, "no")]
+    assert "behind" in result.errors[0].reason
+    names = {c["name"]: no for no, c in contacts_by_no(session).items()}
+    assert names == {"Taken": "CT0011", "Given": "CT0009", "Third": "CT0013"}
+    assert series.last_no_used == "CT0013"
+
+
+def test_a_number_series_that_runs_out_reports_the_rows_beyond_its_ending_number(
+    session: Session, tmp_path: Path
+) -> None:
+    setup.create_number_series(
+        session, setup.NumberSeriesCreate(code="CONT", starting_no="N1", ending_no="N2")
+    )
+    setup.get_marketing_setup(session).contact_nos = "CONT"
+    path = write(tmp_path, "name\nA\nB\nC\n")
+    result = import_contacts(session, path, skip_invalid=True)
+    assert result.imported == 2
+    assert [(e.line, e.field) for e in result.errors] == [(4, "no")]
+    assert "exhausted" in result.errors[0].reason
+    assert sorted(contacts_by_no(session)) == ["N1", "N2"]
+
+
+def test_rows_without_a_number_need_a_contact_number_series(session: Session, tmp_path: Path) -> None:
+    result = import_contacts(session, write(tmp_path, "name\nA\n"))
+    assert result.imported == 0
+    assert [(e.line, e.field) for e in result.errors] == [(2, "no")]
+    assert "contact_nos" in result.errors[0].reason
+
+
+def test_a_person_may_belong_to_a_company_already_in_the_database(
+    session: Session, tmp_path: Path
+) -> None:
+    master_data(session)
+    create_contact(session, ContactCreate(no="C1", name="Acme", city="Gent", salesperson_code="ANNA"))
+    result = import_contacts(session, write(tmp_path, "no,type,name,company_no\nP1,person,Jo,c1\n"))
+    assert result.errors == []
+    person = contacts_by_no(session)["P1"]
+    assert (person["company_name"], person["city"], person["salesperson_code"]) == ("Acme", "Gent", "ANNA")
+
+
+class Pipe(io.BytesIO):
+    """A stream that cannot seek, like standard input."""
+
+    def seekable(self) -> bool:
+        return False
+
+
+def test_a_bom_a_binary_stream_a_text_stream_and_a_pipe_are_all_read(session: Session) -> None:
+    data = "\ufeffno,name\nB1,Binary\n".encode()
+    assert import_contacts(session, io.BytesIO(data)).imported == 1
+    assert import_contacts(session, io.StringIO("\ufeffno,name\nT1,Text\n")).imported == 1
+    assert import_contacts(session, Pipe(b"no,name\r\nS1,Piped\r\n")).imported == 1
+    assert sorted(contacts_by_no(session)) == ["B1", "S1", "T1"]
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("no,name\nC1,Caf\xe9\n".encode("latin-1"))
+    with pytest.raises(Invalid, match="UTF-8"):
+        import_contacts(session, path)
+    assert count(session) == 0
+
+
+def test_validate_rows_checks_dict_rows_and_returns_them_ready_to_insert(session: Session) -> None:
+    rows = [
+        {"no": "c1", "name": "Acme", "type": "company"},
+        {"no": "P1", "name": "Jo", "type": "person", "company_no": "C1"},
+        {"no": "P2", "name": "Bad", "type": "person", "correspondence_type": "fax"},
+    ]
+    valid, errors = contact_io.validate_rows(session, rows)
+    assert [(e.line, e.field) for e in errors] == [(4, "correspondence_type")]
+    assert [(r["no"], r["company_name"], r["lookup_contact_no"]) for r in valid] == [
+        ("C1", "Acme", ""),
+        ("P1", "Acme", "P1"),
+    ]
+    assert count(session) == 0
+
+
+def test_export_writes_a_header_and_each_contact_by_number_with_booleans_as_words(
+    session: Session,
+) -> None:
+    create_contact(session, ContactCreate(no="B", name="Beta"))
+    create_contact(session, ContactCreate(no="A", name="Alpha, Inc.", minor=True))
+    create_contact(session, ContactCreate(no="P", type="person", name="Pat", company_no="A"))
+    out = io.StringIO()
+    assert contact_io.export_contacts(session, out) == 3
+    lines = out.getvalue().splitlines()
+    assert lines[0] == ",".join(EXPORT_FIELDS)
+    assert [line.split(",")[0] for line in lines[1:]] == ["A", "B", "P"]
+    assert lines[1].startswith('A,company,"Alpha, Inc.",A,"Alpha, Inc.",')
+    assert lines[1].endswith(",false,true,true,false")
+    out = io.StringIO()
+    assert contact_io.export_contacts(session, out, {"type": "person"}) == 1
+    assert out.getvalue().splitlines()[1].startswith("P,person,Pat,A,\"Alpha, Inc.\",PAT,")
+
+
+def test_export_then_import_into_an_empty_database_gives_the_same_contacts(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    factory = make_sessionmaker(db_engine)
+    with factory() as session:
+        master_data(session)
+        ms = setup.get_marketing_setup(session)
+        ms.default_correspondence_type = "hard_copy"
+        create_contact(session, ContactCreate(
+            no="C1", name="Acme \"Quoted\", Ltd", address="Line, with comma", city="Gent",
+            email="info@acme.example", language_code="DE", salesperson_code="ANNA",
+        ))
+        create_contact(session, ContactCreate(no="C2", name="Ünïcødé GmbH", address_2="Hof\n2"))
+        create_contact(session, ContactCreate(
+            no="P1", type="person", name="Jo", company_no="C1", job_title="Buyer", minor=True,
+            exclude_from_segment=True,
+        ))
+        create_contact(session, ContactCreate(no="P2", type="person", name="Solo", search_name="S"))
+        session.commit()
+        before = contacts_by_no(session)
+        path = tmp_path / "export.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            assert contact_io.export_contacts(session, f) == 4
+    clean_database(db_engine)
+    with factory() as session:
+        master_data(session)
+        result = import_contacts(session, path)
+        assert (result.imported, result.errors) == (4, [])
+        session.commit()
+        assert contacts_by_no(session) == before
+
+
+def test_progress_is_reported_as_rows_are_inserted(session: Session, tmp_path: Path) -> None:
+    lines = "".join(f"C{i},Company {i}\n" for i in range(25_000))
+    seen: list[int] = []
+    result = import_contacts(session, write(tmp_path, "no,name\n" + lines), progress=seen.append)
+    assert result.imported == 25_000
+    assert seen[-1] == 25_000 and seen == sorted(seen) and len(seen) >= 2
