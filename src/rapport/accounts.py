@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import Field
-from sqlalchemy import Boolean, DateTime, Integer, String, delete, func, select
+from sqlalchemy import Boolean, DateTime, Integer, Select, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rapport.core.base import StrictModel
@@ -40,7 +40,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    token_version: Mapped[int] = mapped_column(Integer, default=1)
+    token_key: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(10), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -106,6 +106,11 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
+def users_statement() -> Select[tuple[User]]:
+    """The users, for a paged list."""
+    return select(User)
+
+
 def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
 
@@ -119,7 +124,7 @@ def create_user(session: Session, data: UserCreate) -> User:
         role=data.role.value,
         active=data.active,
         password_hash=hash_password(data.password),
-        token_version=1,
+        token_key=secrets.token_hex(16),
         created_at=now_utc(),
     )
     session.add(user)
@@ -136,7 +141,7 @@ def update_user(session: Session, username: str, data: UserUpdate) -> User:
         user.active = data.active
     if data.password is not None:
         user.password_hash = hash_password(data.password)
-        user.token_version += 1
+        user.token_key = secrets.token_hex(16)
     session.flush()
     return user
 
@@ -181,14 +186,17 @@ def authenticate(
 
 
 class TokenSigner:
-    """Signs and reads bearer tokens that name a user and the version of their password."""
+    """Signs and reads bearer tokens naming a user and their current token key.
+
+    The key is random per user and changes with the password, so a token of a deleted user never
+    works for a later user of the same name."""
 
     def __init__(self, secret_key: str, max_age_seconds: int) -> None:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="rapport-api-token")
         self._max_age = max_age_seconds
 
     def issue(self, user: User) -> str:
-        return self._serializer.dumps({"u": user.username, "i": user.id, "v": user.token_version})
+        return self._serializer.dumps({"u": user.username, "k": user.token_key})
 
     def user_for(self, session: Session, token: str) -> User:
         """The active user the token names, or Unauthorized."""
@@ -196,8 +204,10 @@ class TokenSigner:
             data = self._serializer.loads(token, max_age=self._max_age)
         except BadSignature as exc:
             raise Unauthorized("The access token is invalid or has expired; sign in again.") from exc
-        user = session.get(User, data.get("i")) if isinstance(data, dict) else None
-        if user is None or not user.active or user.username != data.get("u") or user.token_version != data.get("v"):
+        if not isinstance(data, dict):
+            raise Unauthorized("The access token is invalid; sign in again.")
+        user = session.scalar(select(User).where(User.username == str(data.get("u", ""))))
+        if user is None or not user.active or not secrets.compare_digest(user.token_key, str(data.get("k", ""))):
             raise Unauthorized("The access token is no longer valid; sign in again.")
         return user
 

@@ -27,16 +27,10 @@ from rapport.core.contacts import (
     ContactUpdate,
     ProfileAnswerLink,
 )
-from rapport.core.enums import ContactType, CorrespondenceType, captions
-from rapport.filters import FieldKind, field_specs
 
 router = APIRouter(tags=["contacts"])
 
-CONTACT_FIELDS = field_specs(
-    Contact,
-    kinds={"phone_no": FieldKind.TEXT, "mobile_phone_no": FieldKind.TEXT},
-    enums={"type": captions(ContactType), "correspondence_type": captions(CorrespondenceType)},
-)
+CONTACT_FIELDS = contacts.CONTACT_FILTER_FIELDS
 
 
 class ContactRead(BaseModel):

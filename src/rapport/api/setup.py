@@ -11,7 +11,14 @@ from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep,
 from rapport.core import masterdata, setup
 from rapport.core.contacts import Contact
 from rapport.core.masterdata import Language, LanguageCreate, LanguageUpdate
-from rapport.core.setup import MarketingSetupUpdate, NumberSeries, NumberSeriesCreate, NumberSeriesUpdate
+from rapport.core.setup import (
+    MarketingSetup,
+    MarketingSetupUpdate,
+    NumberSeries,
+    NumberSeriesCreate,
+    NumberSeriesUpdate,
+)
+from rapport.core.templates import InteractionTemplateLanguage
 from rapport.filters import field_specs
 
 router = APIRouter()
@@ -165,6 +172,16 @@ def update_language(code: str, data: LanguageUpdate, session: SessionDep, _: Mar
 
 @router.delete("/languages/{code}", status_code=204, tags=["setup"])
 def delete_language(code: str, session: SessionDep, _: MarketingWriter) -> Response:
-    masterdata.delete_record(session, Language, "Language", code, [Contact.language_code])
+    masterdata.delete_record(
+        session,
+        Language,
+        "Language",
+        code,
+        [
+            Contact.language_code,
+            InteractionTemplateLanguage.language_code,
+            MarketingSetup.default_language_code,
+        ],
+    )
     commit(session)
     return Response(status_code=204)

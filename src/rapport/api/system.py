@@ -9,10 +9,13 @@ from pydantic import BaseModel, ConfigDict
 
 from rapport import __version__, accounts
 from rapport.accounts import UserCreate, UserUpdate
-from rapport.api.deps import Admin, SessionDep, commit
+from rapport.api.deps import Admin, ListParamsDep, SessionDep, commit, keyset_page
+from rapport.core.enums import Role, captions
 from rapport.errors import TooManyRequests, Unauthorized
+from rapport.filters import field_specs
 
 router = APIRouter()
+USER_FIELDS = field_specs(accounts.User, enums={"role": captions(Role)})
 
 
 class Health(BaseModel):
@@ -80,10 +83,16 @@ def token(
     return Token(access_token=request.app.state.tokens.issue(user))
 
 
-@router.get("/users", tags=["users"])
-def list_users(session: SessionDep, _: Admin) -> dict[str, object]:
-    """Every user (admin)."""
-    return {"items": [UserRead.model_validate(u) for u in accounts.list_users(session)], "next_cursor": None}
+class UserPage(BaseModel):
+    items: list[UserRead]
+    next_cursor: str | None
+
+
+@router.get("/users", response_model=UserPage, tags=["users"])
+def list_users(session: SessionDep, params: ListParamsDep, _: Admin) -> dict[str, object]:
+    """The users by name (admin)."""
+    rows, cursor = keyset_page(session, accounts.users_statement(), [accounts.User.username], params, USER_FIELDS)
+    return {"items": rows, "next_cursor": cursor}
 
 
 @router.post("/users", response_model=UserRead, status_code=201, tags=["users"])

@@ -16,12 +16,12 @@ from sqlalchemy import Table, exists, insert, select
 from sqlalchemy.orm import Session
 
 from rapport.core import setup
-from rapport.core.contacts import INHERITED_FIELDS, Contact
-from rapport.core.enums import ContactType, CorrespondenceType, captions
+from rapport.core.contacts import CONTACT_FILTER_FIELDS, INHERITED_FIELDS, Contact
+from rapport.core.enums import ContactType, CorrespondenceType
 from rapport.core.masterdata import EMAIL_PATTERN, Language, Salesperson
 from rapport.db import dialect_name
 from rapport.errors import Invalid, RapportError
-from rapport.filters import compile_filters, field_specs
+from rapport.filters import compile_filters
 
 # The contact fields of a CSV file, in the order of the API.
 CSV_FIELDS: tuple[str, ...] = (
@@ -75,10 +75,7 @@ _CORRESPONDENCE_TYPES = frozenset(t.value for t in CorrespondenceType)
 _EMAIL = re.compile(EMAIL_PATTERN)
 _TAIL = re.compile(r"(\d+)(\D*)$")
 
-EXPORT_FILTER_FIELDS = field_specs(
-    Contact,
-    enums={"type": captions(ContactType), "correspondence_type": captions(CorrespondenceType)},
-)
+EXPORT_FILTER_FIELDS = CONTACT_FILTER_FIELDS
 
 
 class RowError(NamedTuple):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rapport.core import setup
 from rapport.core.base import Code10, Code20, Key10, StrictModel, Text30, Text50, Text100, get_or_404
-from rapport.core.enums import ContactType, CorrespondenceType, LinkToTable
+from rapport.core.enums import ContactType, CorrespondenceType, LinkToTable, captions
 from rapport.core.masterdata import (
     EMAIL_PATTERN,
     BusinessRelation,
@@ -23,6 +23,7 @@ from rapport.core.masterdata import (
 )
 from rapport.db import Base
 from rapport.errors import Conflict, Invalid
+from rapport.filters import FieldKind, field_specs
 
 # Fields a person takes from its company, by Marketing Setup inherit flag.
 INHERITED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -113,6 +114,14 @@ class ContactProfileAnswer(Base):
     contact_no: Mapped[str] = mapped_column(_contact_fk(), primary_key=True)
     questionnaire_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     answer_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+# Filter expressions on contacts (lists, export, segment criteria).
+CONTACT_FILTER_FIELDS = field_specs(
+    Contact,
+    kinds={"phone_no": FieldKind.TEXT, "mobile_phone_no": FieldKind.TEXT},
+    enums={"type": captions(ContactType), "correspondence_type": captions(CorrespondenceType)},
+)
 
 
 # --- input schemas -------------------------------------------------------------------------

@@ -53,7 +53,7 @@ async def login(request: Request, session: SessionDep) -> Any:
     session.commit()
     request.session.clear()
     request.session["uid"] = user.id
-    request.session["tv"] = user.token_version
+    request.session["tk"] = user.token_key
     return RedirectResponse(target, status_code=303)
 
 

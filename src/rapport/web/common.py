@@ -64,7 +64,7 @@ def page_user(request: Request, session: Session) -> User:
     """The signed-in user of the UI, or a redirect to the login page."""
     uid = request.session.get("uid")
     user = session.get(User, uid) if uid else None
-    if user is None or not user.active or user.token_version != request.session.get("tv"):
+    if user is None or not user.active or user.token_key != request.session.get("tk"):
         request.session.pop("uid", None)
         raise LoginRequired()
     return user
