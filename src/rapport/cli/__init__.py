@@ -80,5 +80,6 @@ from rapport.cli import contacts as _contacts  # noqa: E402,F401
 from rapport.cli import data as _data  # noqa: E402,F401
 from rapport.cli import interactions as _interactions  # noqa: E402,F401
 from rapport.cli import serve as _serve  # noqa: E402,F401  (registers commands)
+from rapport.cli import templates as _templates  # noqa: E402,F401
 
 __all__ = ["app"]

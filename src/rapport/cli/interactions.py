@@ -29,7 +29,8 @@ def delete_canceled(
     from pydantic import ValidationError
 
     from rapport.cli.common import fail
-    from rapport.core.interactions.operations import DeleteCanceledFilters, delete_canceled as run
+    from rapport.core.interactions.operations import DeleteCanceledFilters
+    from rapport.core.interactions.operations import delete_canceled as run
 
     try:
         filters = DeleteCanceledFilters(
