@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Integer, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -96,8 +96,15 @@ def clean_database(engine: Engine) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # DELETE is much faster than TRUNCATE on the small tables of a test.
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in tables))
+            for t in tables:
+                for col in t.primary_key.columns:
+                    if col.autoincrement is True or (col.autoincrement == "auto" and isinstance(col.type, Integer)
+                                                     and len(t.primary_key.columns) == 1 and col.default is None):
+                        conn.execute(
+                            text("SELECT setval(pg_get_serial_sequence(:t, :c), 1, false)").bindparams(t=t.name, c=col.name)
+                        )
         else:
             for t in tables:
                 conn.execute(t.delete())
@@ -143,6 +150,17 @@ from rapport import accounts  # noqa: E402
 from rapport.settings import Settings  # noqa: E402
 
 PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing() -> Iterator[None]:
+    """argon2 at a test-sized cost: the same behaviour, a fast suite (production keeps the defaults)."""
+    from argon2 import PasswordHasher
+
+    original = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = original
 
 
 @pytest.fixture

@@ -237,6 +237,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rapport.api import router as api_router
     from rapport.web import router as web_router
 
+    from rapport.migrate import ensure_sqlite_dir
+
+    ensure_sqlite_dir(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     app = FastAPI(
         title="Rapport",

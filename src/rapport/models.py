@@ -1,7 +1,7 @@
 """Imports every model module so that Base.metadata knows all tables (Alembic, tests)."""
 
 from rapport import accounts
-from rapport.core import attachments, campaigns, contacts, interactions, masterdata, setup, templates
+from rapport.core import attachments, campaigns, contacts, interactions, masterdata, segments, setup, templates
 from rapport.db import Base
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "contacts",
     "interactions",
     "masterdata",
+    "segments",
     "setup",
     "templates",
 ]

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from rapport.api import campaigns, contacts, documents, interactions, masterdata, setup, system, templates
+from rapport.api import campaigns, contacts, documents, interactions, masterdata, segments, setup, system, templates
 
 router = APIRouter()
-for module in (system, setup, masterdata, contacts, templates, interactions, campaigns, documents):
+for module in (system, setup, masterdata, contacts, templates, interactions, segments, campaigns, documents):
     router.include_router(module.router)

@@ -1,8 +1,8 @@
-"""initial schema: setup, contacts, templates, interaction log, campaigns
+"""initial schema
 
-Revision ID: 959170a3f059
+Revision ID: b4736e21bb32
 Revises:
-Create Date: 2026-12-03 05:05:18.730207
+Create Date: 2026-12-03 05:24:15.206610
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '959170a3f059'
+revision: str = 'b4736e21bb32'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -89,6 +89,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contact_search_name'), ['search_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_territory_code'), ['territory_code'], unique=False)
 
+    op.create_table('idempotency_record',
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('scope', sa.String(length=100), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_idempotency_record'))
+    )
     op.create_table('industry_group',
     sa.Column('code', sa.String(length=10), nullable=False),
     sa.Column('description', sa.String(length=100), nullable=False),
@@ -167,6 +175,16 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=50), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_language'))
     )
+    op.create_table('logged_segment',
+    sa.Column('entry_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('segment_no', sa.String(length=20), nullable=False),
+    sa.Column('description', sa.String(length=100), nullable=False),
+    sa.Column('creation_date', sa.Date(), nullable=False),
+    sa.Column('user_id', sa.String(length=50), nullable=False),
+    sa.Column('canceled', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('entry_no', name=op.f('pk_logged_segment')),
+    sa.UniqueConstraint('segment_no', name=op.f('uq_logged_segment_segment_no'))
+    )
     op.create_table('login_failure',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('username', sa.String(length=50), nullable=False),
@@ -223,6 +241,37 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('salesperson', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_salesperson_name'), ['name'], unique=False)
+
+    op.create_table('saved_segment_criteria',
+    sa.Column('code', sa.String(length=10), nullable=False),
+    sa.Column('description', sa.String(length=100), nullable=False),
+    sa.Column('user_id', sa.String(length=50), nullable=False),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_saved_segment_criteria'))
+    )
+    op.create_table('segment_header',
+    sa.Column('no', sa.String(length=20), nullable=False),
+    sa.Column('description', sa.String(length=100), nullable=False),
+    sa.Column('interaction_template_code', sa.String(length=10), nullable=False),
+    sa.Column('interaction_group_code', sa.String(length=10), nullable=False),
+    sa.Column('language_code_default', sa.String(length=10), nullable=False),
+    sa.Column('subject_default', sa.String(length=100), nullable=False),
+    sa.Column('campaign_no', sa.String(length=20), nullable=False),
+    sa.Column('campaign_target', sa.Boolean(), nullable=False),
+    sa.Column('campaign_response', sa.Boolean(), nullable=False),
+    sa.Column('salesperson_code', sa.String(length=20), nullable=False),
+    sa.Column('correspondence_type_default', sa.String(length=20), nullable=False),
+    sa.Column('ignore_contact_corres_type', sa.Boolean(), nullable=False),
+    sa.Column('unit_cost', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('unit_duration_min', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('information_flow', sa.String(length=20), nullable=False),
+    sa.Column('initiated_by', sa.String(length=20), nullable=False),
+    sa.Column('date', sa.Date(), nullable=True),
+    sa.Column('send_word_docs_as_attachment', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('no', name=op.f('pk_segment_header'))
+    )
+    with op.batch_alter_table('segment_header', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_segment_header_campaign_no'), ['campaign_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_segment_header_salesperson_code'), ['salesperson_code'], unique=False)
 
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -355,6 +404,77 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['questionnaire_code'], ['profile_questionnaire.code'], name=op.f('fk_profile_answer_questionnaire_code_profile_questionnaire'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('questionnaire_code', 'answer_code', name=op.f('pk_profile_answer'))
     )
+    op.create_table('saved_segment_criteria_action',
+    sa.Column('code', sa.String(length=10), nullable=False),
+    sa.Column('action_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['code'], ['saved_segment_criteria.code'], name=op.f('fk_saved_segment_criteria_action_code_saved_segment_criteria'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('code', 'action_no', name=op.f('pk_saved_segment_criteria_action'))
+    )
+    op.create_table('segment_criteria_action',
+    sa.Column('segment_no', sa.String(length=20), nullable=False),
+    sa.Column('action_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['segment_no'], ['segment_header.no'], name=op.f('fk_segment_criteria_action_segment_no_segment_header'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('segment_no', 'action_no', name=op.f('pk_segment_criteria_action'))
+    )
+    op.create_table('segment_history',
+    sa.Column('segment_no', sa.String(length=20), nullable=False),
+    sa.Column('action_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('contact_no', sa.String(length=20), nullable=False),
+    sa.Column('action_taken', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['segment_no'], ['segment_header.no'], name=op.f('fk_segment_history_segment_no_segment_header'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('segment_no', 'action_no', 'line_no', name=op.f('pk_segment_history'))
+    )
+    op.create_table('segment_interaction_language',
+    sa.Column('segment_no', sa.String(length=20), nullable=False),
+    sa.Column('segment_line_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('language_code', sa.String(length=10), nullable=False),
+    sa.Column('description', sa.String(length=100), nullable=False),
+    sa.Column('subject', sa.String(length=100), nullable=False),
+    sa.Column('attachment_no', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['segment_no'], ['segment_header.no'], name=op.f('fk_segment_interaction_language_segment_no_segment_header'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('segment_no', 'segment_line_no', 'language_code', name=op.f('pk_segment_interaction_language'))
+    )
+    op.create_table('segment_line',
+    sa.Column('segment_no', sa.String(length=20), nullable=False),
+    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('contact_no', sa.String(length=20), nullable=False),
+    sa.Column('contact_company_no', sa.String(length=20), nullable=False),
+    sa.Column('interaction_template_code', sa.String(length=10), nullable=False),
+    sa.Column('interaction_group_code', sa.String(length=10), nullable=False),
+    sa.Column('description', sa.String(length=100), nullable=False),
+    sa.Column('subject', sa.String(length=100), nullable=False),
+    sa.Column('language_code', sa.String(length=10), nullable=False),
+    sa.Column('correspondence_type', sa.String(length=20), nullable=False),
+    sa.Column('salesperson_code', sa.String(length=20), nullable=False),
+    sa.Column('date', sa.Date(), nullable=True),
+    sa.Column('time_of_interaction', sa.Time(), nullable=True),
+    sa.Column('cost', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('duration_min', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('information_flow', sa.String(length=20), nullable=False),
+    sa.Column('initiated_by', sa.String(length=20), nullable=False),
+    sa.Column('campaign_no', sa.String(length=20), nullable=False),
+    sa.Column('campaign_target', sa.Boolean(), nullable=False),
+    sa.Column('campaign_response', sa.Boolean(), nullable=False),
+    sa.Column('evaluation', sa.String(length=20), nullable=False),
+    sa.Column('attempt_failed', sa.Boolean(), nullable=False),
+    sa.Column('send_word_doc_as_attachment', sa.Boolean(), nullable=False),
+    sa.Column('attachment_no', sa.Integer(), nullable=True),
+    sa.Column('contact_via', sa.String(length=80), nullable=False),
+    sa.Column('personal_text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['segment_no'], ['segment_header.no'], name=op.f('fk_segment_line_segment_no_segment_header'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('segment_no', 'line_no', name=op.f('pk_segment_line'))
+    )
+    with op.batch_alter_table('segment_line', schema=None) as batch_op:
+        batch_op.create_index('ix_segment_line_contact', ['segment_no', 'contact_no'], unique=False)
+        batch_op.create_index('ix_segment_line_contact_no', ['contact_no'], unique=False)
+
     op.create_table('interaction_template_language',
     sa.Column('interaction_template_code', sa.String(length=10), nullable=False),
     sa.Column('language_code', sa.String(length=10), nullable=False),
@@ -370,6 +490,15 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('interaction_template_language')
+    with op.batch_alter_table('segment_line', schema=None) as batch_op:
+        batch_op.drop_index('ix_segment_line_contact_no')
+        batch_op.drop_index('ix_segment_line_contact')
+
+    op.drop_table('segment_line')
+    op.drop_table('segment_interaction_language')
+    op.drop_table('segment_history')
+    op.drop_table('segment_criteria_action')
+    op.drop_table('saved_segment_criteria_action')
     op.drop_table('profile_answer')
     with op.batch_alter_table('interaction_template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_interaction_template_interaction_group_code'))
@@ -407,6 +536,12 @@ def downgrade() -> None:
 
     op.drop_table('campaign_entry')
     op.drop_table('user_account')
+    with op.batch_alter_table('segment_header', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_segment_header_salesperson_code'))
+        batch_op.drop_index(batch_op.f('ix_segment_header_campaign_no'))
+
+    op.drop_table('segment_header')
+    op.drop_table('saved_segment_criteria')
     with op.batch_alter_table('salesperson', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_salesperson_name'))
 
@@ -419,6 +554,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_login_failure_username'))
 
     op.drop_table('login_failure')
+    op.drop_table('logged_segment')
     op.drop_table('language')
     op.drop_table('job_responsibility')
     op.drop_table('interaction_template_setup')
@@ -439,6 +575,7 @@ def downgrade() -> None:
     op.drop_table('interaction_log_entry')
     op.drop_table('interaction_group')
     op.drop_table('industry_group')
+    op.drop_table('idempotency_record')
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_territory_code'))
         batch_op.drop_index(batch_op.f('ix_contact_search_name'))

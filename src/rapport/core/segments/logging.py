@@ -1,0 +1,315 @@
+"""Log Segment (domain.md 3.12) and the operations on logged segments (3.19, 3.21): set-based,
+atomic, and never twice for one segment number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from pydantic import Field
+from sqlalchemy import Boolean, CursorResult, Integer, String, and_, case, delete, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from rapport.core import attachments, campaigns
+from rapport.core.base import Code20, StrictModel
+from rapport.core.contacts import Contact
+from rapport.core.enums import CorrespondenceType
+from rapport.core.interactions.models import InteractionLogEntry as E
+from rapport.core.masterdata import Salesperson
+from rapport.core.segments import actions, header as headers
+from rapport.core.segments.models import LoggedSegment, SegmentHeader, SegmentLine
+from rapport.core.templates import InteractionTemplate
+from rapport.errors import Conflict, Invalid, NotFound
+
+
+class LogRequest(StrictModel):
+    deliver: bool = False
+    create_follow_up: bool = False
+
+
+class DeleteLoggedFilters(StrictModel):
+    entry_no_from: int | None = None
+    entry_no_to: int | None = None
+    segment_no: Code20 | None = None
+
+
+class EntrySelection(StrictModel):
+    entry_nos: list[int] = Field(min_length=1)
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def _first(session: Session, condition: Any, what: str) -> None:
+    """Conflict naming the first line (by line number) that meets `condition`."""
+    line = session.execute(
+        select(SegmentLine.line_no, SegmentLine.contact_no)
+        .outerjoin(Contact, Contact.no == SegmentLine.contact_no)
+        .where(condition)
+        .order_by(SegmentLine.line_no)
+        .limit(1)
+    ).first()
+    if line is not None:
+        raise Conflict(f"Line {line.line_no} (contact {line.contact_no}): {what}")
+
+
+def _check_lines(session: Session, no: str, deliver: bool) -> None:
+    """CheckSegmentLine for every line at once."""
+    L = SegmentLine
+    mine = and_(L.segment_no == no, L.contact_no != "")
+    _first(session, and_(mine, Contact.no.is_(None)), "the contact does not exist.")
+    _first(session, and_(mine, L.date.is_(None)), "the date must have a value.")
+    _first(session, and_(mine, L.salesperson_code == ""), "the salesperson code must have a value.")
+    _first(
+        session,
+        and_(mine, L.salesperson_code != "", ~L.salesperson_code.in_(select(Salesperson.code))),
+        "the salesperson does not exist.",
+    )
+    _first(
+        session,
+        and_(mine, ~L.interaction_template_code.in_(select(InteractionTemplate.code))),
+        "the interaction template must have a value and exist.",
+    )
+    _first(
+        session,
+        and_(mine, L.campaign_no != "", ~L.campaign_no.in_(select(campaigns.Campaign.no))),
+        "the campaign does not exist.",
+    )
+    if deliver:
+        email = CorrespondenceType.EMAIL.value
+        _first(
+            session,
+            and_(mine, Contact.privacy_blocked.is_(False), L.correspondence_type == email, Contact.email == ""),
+            "make sure that the contact has an e-mail address, or log without delivery.",
+        )
+        _first(
+            session,
+            and_(mine, Contact.privacy_blocked.is_(False), L.correspondence_type == email, L.attachment_no.is_(None)),
+            "the e-mail has no body or attachment for its language; add one, or log without delivery.",
+        )
+
+
+def _campaign_entries(session: Session, header: SegmentHeader, entry_no: int, user_id: str) -> dict[str, int]:
+    """One campaign entry per campaign of the segment (3.12 step 4), from its first line."""
+    L = SegmentLine
+    first_lines = session.execute(
+        select(L.campaign_no, L.date, L.salesperson_code)
+        .where(L.segment_no == header.no, L.campaign_no != "", L.contact_no != "")
+        .order_by(L.campaign_no, L.date, L.line_no)
+    ).all()
+    result: dict[str, int] = {}
+    for campaign_no, date, salesperson in first_lines:
+        if campaign_no in result:
+            continue
+        result[campaign_no] = campaigns.entry_for(
+            session,
+            campaign_no=campaign_no,
+            segment_no=header.no,
+            document_type="",
+            date=date,
+            salesperson_code=salesperson,
+            user_id=user_id,
+            description=header.description,
+            register_no=entry_no,
+        )
+    return result
+
+
+def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) -> dict[str, Any]:
+    """Log every line as an interaction, create the logged segment and campaign entries, delete the
+    segment, and optionally create the follow-up segment — all in the caller's one transaction."""
+    no = no.strip().upper()
+    header = session.scalar(select(SegmentHeader).where(SegmentHeader.no == no).with_for_update())
+    already = session.scalar(select(LoggedSegment.entry_no).where(LoggedSegment.segment_no == no))
+    if already is not None:
+        raise Conflict(f"Segment {no} was already logged (logged segment {already}).")
+    if header is None:
+        raise NotFound(f"Segment {no} does not exist.")
+    if not header.description:
+        raise Conflict(f"Segment {no} needs a description before it can be logged.", field="description")
+    L, c = SegmentLine, Contact
+    with_contact = and_(L.segment_no == no, L.contact_no != "")
+    total, blocked = session.execute(
+        select(func.count(), func.count().filter(c.privacy_blocked.is_(True)))
+        .select_from(L)
+        .join(c, c.no == L.contact_no)
+        .where(with_contact)
+    ).one()
+    if not total:
+        raise Conflict(f"Segment {no} is empty: add contacts before logging it.")
+    _check_lines(session, no, data.deliver)
+    if total == blocked:
+        raise Conflict(f"Every contact of segment {no} is blocked for privacy; nothing can be logged.")
+    entry_no = int(session.scalar(select(func.max(LoggedSegment.entry_no))) or 0) + 1
+    session.add(
+        LoggedSegment(
+            entry_no=entry_no, segment_no=no, description=header.description,
+            creation_date=dt.date.today(), user_id=user_id, canceled=False,
+        )
+    )
+    session.flush()
+    campaign_entry = _campaign_entries(session, header, entry_no, user_id)
+    email = CorrespondenceType.EMAIL.value
+    values: dict[str, Any] = {
+        "contact_no": L.contact_no,
+        "contact_company_no": L.contact_company_no,
+        "date": L.date,
+        "time_of_interaction": L.time_of_interaction,
+        "description": L.description,
+        "subject": L.subject,
+        "interaction_group_code": L.interaction_group_code,
+        "interaction_template_code": L.interaction_template_code,
+        "information_flow": L.information_flow,
+        "initiated_by": L.initiated_by,
+        "cost": L.cost,
+        "duration_min": L.duration_min,
+        "salesperson_code": L.salesperson_code,
+        "user_id": literal(user_id, String),
+        "correspondence_type": case(
+            (and_(L.correspondence_type == email, c.email == ""), ""), else_=L.correspondence_type
+        ),
+        "language_code": L.language_code,
+        "attachment_no": L.attachment_no,
+        "evaluation": L.evaluation,
+        "attempt_failed": L.attempt_failed,
+        "canceled": literal(False, Boolean),
+        "postponed": literal(False, Boolean),
+        "campaign_no": L.campaign_no,
+        "campaign_entry_no": case(*[(L.campaign_no == k, v) for k, v in campaign_entry.items()], else_=None)
+        if campaign_entry
+        else literal(None, Integer),
+        "campaign_target": L.campaign_target,
+        "campaign_response": L.campaign_response,
+        "segment_no": L.segment_no,
+        "logged_segment_entry_no": literal(entry_no, Integer),
+        "document_type": literal("", String),
+        "document_no": literal("", String),
+        "version_no": literal(0, Integer),
+        "doc_no_occurrence": literal(0, Integer),
+        "contact_via": L.contact_via,
+        "opportunity_no": literal("", String),
+        "delivery_status": literal("", String),
+        "send_word_docs_as_attachment": L.send_word_doc_as_attachment,
+    }
+    rows = (
+        select(*values.values())
+        .select_from(L)
+        .join(c, c.no == L.contact_no)
+        .where(with_contact, c.privacy_blocked.is_(False))
+        .order_by(L.line_no)
+    )
+    logged = _rowcount(session.execute(insert(E).from_select(list(values), rows)))
+    session.execute(
+        update(attachments.Attachment)
+        .where(attachments.Attachment.no.in_(select(L.attachment_no).where(with_contact, L.attachment_no.is_not(None))))
+        .values(read_only=True)
+    )
+    _add_campaign_targets(session, no)
+    follow_up = ""
+    campaign_no = header.campaign_no
+    headers.delete_segment(session, no)
+    if data.create_follow_up:
+        follow = headers.create_segment(
+            session,
+            headers.SegmentCreate(description=f"Follow-up on segment {no}"[:50], campaign_no=campaign_no or None)
+            if campaign_no
+            else headers.SegmentCreate(description=f"Follow-up on segment {no}"[:50]),
+        )
+        actions.reuse_logged_segment(session, follow.no, entry_no)
+        follow_up = follow.no
+    session.flush()
+    return {
+        "logged_segment_entry_no": entry_no,
+        "no_of_interactions": logged,
+        "follow_up_segment_no": follow_up,
+        "skipped": {"privacy_blocked": int(blocked)},
+    }
+
+
+def _add_campaign_targets(session: Session, segment_no: str) -> None:
+    L = SegmentLine
+    nos = list(session.scalars(select(L.campaign_no).where(L.segment_no == segment_no, L.campaign_no != "").distinct()))
+    active = campaigns.activated_campaigns(session, nos) if nos else set()
+    for campaign_no in sorted(active):
+        companies = session.scalars(
+            select(L.contact_company_no)
+            .where(L.segment_no == segment_no, L.campaign_no == campaign_no, L.campaign_target.is_(True))
+            .distinct()
+        )
+        for company in list(companies):
+            campaigns.add_target(session, campaign_no, company)
+
+
+# --- logged segments ---------------------------------------------------------------------------------
+
+
+def get_logged(session: Session, entry_no: int) -> LoggedSegment:
+    logged = session.get(LoggedSegment, entry_no)
+    if logged is None:
+        raise NotFound(f"Logged segment {entry_no} does not exist.")
+    return logged
+
+
+def logged_counts(session: Session, logged: list[LoggedSegment]) -> dict[int, tuple[int, int]]:
+    """No. of Interactions and No. of Campaign Entries whose Canceled equals the logged segment's."""
+    if not logged:
+        return {}
+    nos = [x.entry_no for x in logged]
+    flags = {x.entry_no: x.canceled for x in logged}
+    entries = session.execute(
+        select(E.logged_segment_entry_no, E.canceled, func.count())
+        .where(E.logged_segment_entry_no.in_(nos))
+        .group_by(E.logged_segment_entry_no, E.canceled)
+    ).all()
+    ce = campaigns.CampaignEntry
+    camp = session.execute(
+        select(ce.register_no, ce.canceled, func.count()).where(ce.register_no.in_(nos)).group_by(ce.register_no, ce.canceled)
+    ).all()
+    result = {n: [0, 0] for n in nos}
+    for n, canceled, count in entries:
+        if flags[n] == canceled:
+            result[n][0] = int(count)
+    for n, canceled, count in camp:
+        if flags[n] == canceled:
+            result[n][1] = int(count)
+    return {n: (v[0], v[1]) for n, v in result.items()}
+
+
+def set_logged_canceled(session: Session, entry_no: int, canceled: bool) -> LoggedSegment:
+    """Cancel or un-cancel a logged segment with its campaign entries and interactions."""
+    logged = get_logged(session, entry_no)
+    logged.canceled = canceled
+    session.execute(update(campaigns.CampaignEntry).where(campaigns.CampaignEntry.register_no == entry_no).values(canceled=canceled))
+    session.execute(update(E).where(E.logged_segment_entry_no == entry_no).values(canceled=canceled))
+    session.flush()
+    return logged
+
+
+def follow_up(session: Session, entry_no: int) -> str:
+    """A new segment with the same contacts as the logged segment; returns its number."""
+    logged = get_logged(session, entry_no)
+    segment = headers.create_segment(session, headers.SegmentCreate(description=logged.description[:100]))
+    actions.reuse_logged_segment(session, segment.no, entry_no)
+    return segment.no
+
+
+def delete_canceled(session: Session, filters: DeleteLoggedFilters) -> int:
+    """Delete canceled logged segments; their interactions and campaign entries stay, unlinked."""
+    conditions: list[Any] = [LoggedSegment.canceled.is_(True)]
+    if filters.entry_no_from is not None:
+        conditions.append(LoggedSegment.entry_no >= filters.entry_no_from)
+    if filters.entry_no_to is not None:
+        conditions.append(LoggedSegment.entry_no <= filters.entry_no_to)
+    if filters.segment_no is not None:
+        conditions.append(LoggedSegment.segment_no == filters.segment_no)
+    doomed = select(LoggedSegment.entry_no).where(*conditions)
+    session.execute(update(E).where(E.logged_segment_entry_no.in_(doomed)).values(logged_segment_entry_no=None))
+    session.execute(
+        update(campaigns.CampaignEntry).where(campaigns.CampaignEntry.register_no.in_(doomed)).values(register_no=None)
+    )
+    deleted = _rowcount(session.execute(delete(LoggedSegment).where(*conditions)))
+    session.flush()
+    return deleted
+
+

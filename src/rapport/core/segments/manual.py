@@ -1,0 +1,197 @@
+"""Lines added, changed and deleted by hand; each contact change is a criteria action (domain.md 3.8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import String, literal, select
+from sqlalchemy.orm import Session
+
+from rapport.core import campaigns, masterdata, templates
+from rapport.core.base import Code10, Code20, Key20, StrictModel, Text80, Text100
+from rapport.core.contacts import Contact
+from rapport.core.enums import CorrespondenceType, Evaluation, InformationFlow, InitiatedBy
+from rapport.core.segments.actions import ADD, ADD_OPTIONS, REDUCE, delete_lines, get_header, record_action
+from rapport.core.segments.lines import insert_lines, segment_languages
+from rapport.core.segments.models import SegmentHeader, SegmentLine
+from rapport.errors import Conflict, Invalid, NotFound
+
+
+class _LineFields(StrictModel):
+    interaction_template_code: Code10 | None = None
+    description: Text100 | None = None
+    subject: Text100 | None = None
+    language_code: Code10 | None = None
+    correspondence_type: CorrespondenceType | None = None
+    salesperson_code: Code20 | None = None
+    date: dt.date | None = None
+    time_of_interaction: dt.time | None = None
+    cost: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    duration_min: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    information_flow: InformationFlow | None = None
+    initiated_by: InitiatedBy | None = None
+    campaign_no: Code20 | None = None
+    campaign_target: bool | None = None
+    campaign_response: bool | None = None
+    evaluation: Evaluation | None = None
+    attempt_failed: bool | None = None
+    send_word_doc_as_attachment: bool | None = None
+    contact_via: Text80 | None = None
+    personal_text: str | None = Field(default=None, max_length=4000)
+
+
+class LineCreate(_LineFields):
+    contact_no: Key20
+
+
+class LineUpdate(_LineFields):
+    contact_no: Code20 | None = None
+
+
+def get_line(session: Session, segment_no: str, line_no: int) -> SegmentLine:
+    header = get_header(session, segment_no)
+    line = session.get(SegmentLine, (header.no, line_no))
+    if line is None:
+        raise NotFound(f"Segment {header.no} has no line {line_no}.")
+    return line
+
+
+def _contact(session: Session, no: str) -> Contact:
+    contact = session.get(Contact, no)
+    if contact is None:
+        raise Invalid(f"Contact {no} does not exist.", field="contact_no")
+    if contact.privacy_blocked:
+        raise Conflict(f"Contact {no} is blocked for privacy; it cannot be added to a segment.", field="contact_no")
+    return contact
+
+
+def _insert_contact(session: Session, header: SegmentHeader, contact_no: str, base: int | None = None) -> SegmentLine:
+    action_no = record_action(session, header.no, ADD, {k: False for k in ADD_OPTIONS}, {"contact": {"no": contact_no}})
+    insert_lines(session, header, select(literal(contact_no, String).label("contact_no")), action_no, base=base)
+    line_no = session.scalar(
+        select(SegmentLine.line_no)
+        .where(SegmentLine.segment_no == header.no, SegmentLine.contact_no == contact_no)
+        .order_by(SegmentLine.line_no.desc())
+        .limit(1)
+    )
+    line = session.get(SegmentLine, (header.no, line_no))
+    assert line is not None
+    session.refresh(line)
+    return line
+
+
+def _remove(session: Session, header: SegmentHeader, line: SegmentLine) -> None:
+    action_no = record_action(session, header.no, REDUCE, {"entire_companies": False}, {"contact": {"no": line.contact_no}})
+    delete_lines(session, header.no, SegmentLine.line_no == line.line_no, action_no)
+    session.expire_all()
+
+
+def add_line(session: Session, segment_no: str, data: LineCreate) -> SegmentLine:
+    """A line for one contact, with the defaults of header, template and contact, then the given values."""
+    header = get_header(session, segment_no)
+    _contact(session, data.contact_no)
+    line = _insert_contact(session, header, data.contact_no)
+    _apply(session, header, line, data.model_dump(exclude_unset=True, exclude={"contact_no"}))
+    return line
+
+
+def update_line(session: Session, segment_no: str, line_no: int, data: LineUpdate) -> SegmentLine:
+    """Change a line; a new contact re-initialises it (a deletion and an insertion action)."""
+    line = get_line(session, segment_no, line_no)
+    header = get_header(session, segment_no)
+    given = data.model_dump(exclude_unset=True)
+    new_contact = given.pop("contact_no", None)
+    if new_contact is not None and new_contact != line.contact_no:
+        _contact(session, new_contact)
+        _remove(session, header, line)
+        line = _insert_contact(session, header, new_contact, base=line_no - 10000)
+    _apply(session, header, line, given)
+    return line
+
+
+def delete_line(session: Session, segment_no: str, line_no: int) -> None:
+    """Delete a line; recorded as a Reduce action so Go Back restores it."""
+    line = get_line(session, segment_no, line_no)
+    _remove(session, get_header(session, segment_no), line)
+
+
+def _apply(session: Session, header: SegmentHeader, line: SegmentLine, given: dict[str, Any]) -> None:
+    for name, value in given.items():
+        if value is None:
+            raise Invalid(f"{name} cannot be null.", field=name)
+    template = given.pop("interaction_template_code", None)
+    if template is not None and template != line.interaction_template_code:
+        _set_template(session, header, line, template)
+    language = given.pop("language_code", None)
+    if language is not None and language != line.language_code:
+        _set_language(session, header, line, language)
+    if given.get("salesperson_code"):
+        masterdata.check_salesperson(session, given["salesperson_code"], "salesperson_code", allow_blocked=False)
+    if given.get("campaign_no"):
+        campaigns.check_campaign(session, given["campaign_no"], "campaign_no")
+    for name, value in given.items():
+        setattr(line, name, value.value if hasattr(value, "value") else value)
+    session.flush()
+
+
+def _set_template(session: Session, header: SegmentHeader, line: SegmentLine, code: str) -> None:
+    """Interaction Template Code on a line (3.4.4, without line-specific language copies)."""
+    try:
+        template = templates.get_template(session, code)
+    except NotFound as exc:
+        raise Invalid(f"Interaction template {code} does not exist.", field="interaction_template_code") from exc
+    contact = session.get(Contact, line.contact_no)
+    previous = line.interaction_template_code
+    line.interaction_template_code = template.code
+    line.interaction_group_code = template.interaction_group_code
+    if not line.description or previous:
+        line.description = template.description
+    line.cost = template.unit_cost
+    line.duration_min = template.unit_duration_min
+    line.information_flow = template.information_flow
+    line.initiated_by = template.initiated_by
+    line.campaign_target = template.campaign_target
+    line.campaign_response = template.campaign_response
+    contact_type = contact.correspondence_type if contact else ""
+    if header.ignore_contact_corres_type and header.correspondence_type_default:
+        line.correspondence_type = header.correspondence_type_default
+    elif template.ignore_contact_corres_type or (not contact_type and template.correspondence_type_default):
+        line.correspondence_type = template.correspondence_type_default
+    elif contact_type:
+        line.correspondence_type = contact_type
+    line.campaign_no = header.campaign_no or template.campaign_no or line.campaign_no
+    contact_language = contact.language_code if contact else ""
+    if template.code == header.interaction_template_code:
+        rows = segment_languages(session, header.no)
+        line.language_code = contact_language if contact_language in rows else header.language_code_default
+        row = rows.get(line.language_code)
+        line.attachment_no = row.attachment_no if row else None
+        line.subject = row.subject if row else ""
+    else:
+        line.language_code = templates.find_language(session, template.code, contact_language)
+        line.attachment_no = templates.attachment_for(session, template.code, line.language_code)
+        language_row = templates.template_language(session, template.code, line.language_code)
+        line.subject = language_row.subject if language_row else ""
+
+
+def _set_language(session: Session, header: SegmentHeader, line: SegmentLine, language: str) -> None:
+    """Language Code on a line (3.4.5): attachment and subject of that language."""
+    if not line.interaction_template_code:
+        raise Invalid("Choose the line's interaction template before its language.", field="language_code")
+    if line.interaction_template_code == header.interaction_template_code:
+        row = segment_languages(session, header.no).get(language)
+        line.attachment_no = row.attachment_no if row else None
+        line.subject = row.subject if row else ""
+    else:
+        template_row = templates.template_language(session, line.interaction_template_code, language)
+        if template_row is None:
+            raise Invalid(
+                f"Interaction template {line.interaction_template_code} has no language {language}.",
+                field="language_code",
+            )
+        line.attachment_no = template_row.attachment_no
+        line.subject = template_row.subject
+    line.language_code = language
