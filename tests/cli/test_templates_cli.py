@@ -19,9 +19,13 @@ from tests.conftest import clean_database
 
 def docx() -> bytes:
     buffer = io.BytesIO()
+    fixed = (2026, 1, 1, 0, 0, 0)  # the same bytes on every call
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", '<w:document><w:fldSimple w:instr=" MERGEFIELD Contact_Name "/></w:document>')
+        z.writestr(zipfile.ZipInfo("[Content_Types].xml", fixed), "<Types/>")
+        z.writestr(
+            zipfile.ZipInfo("word/document.xml", fixed),
+            '<w:document><w:fldSimple w:instr=" MERGEFIELD Contact_Name "/></w:document>',
+        )
     return buffer.getvalue()
 
 
