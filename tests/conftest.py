@@ -100,10 +100,16 @@ def clean_database(engine: Engine) -> None:
             conn.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in tables))
             for t in tables:
                 for col in t.primary_key.columns:
-                    if col.autoincrement is True or (col.autoincrement == "auto" and isinstance(col.type, Integer)
-                                                     and len(t.primary_key.columns) == 1 and col.default is None):
+                    if col.autoincrement is True or (
+                        col.autoincrement == "auto"
+                        and isinstance(col.type, Integer)
+                        and len(t.primary_key.columns) == 1
+                        and col.default is None
+                    ):
                         conn.execute(
-                            text("SELECT setval(pg_get_serial_sequence(:t, :c), 1, false)").bindparams(t=t.name, c=col.name)
+                            text("SELECT setval(pg_get_serial_sequence(:t, :c), 1, false)").bindparams(
+                                t=t.name, c=col.name
+                            )
                         )
         else:
             for t in tables:

@@ -235,9 +235,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The Rapport web application for `settings` (read from the environment by default)."""
     settings = settings or get_settings()
     from rapport.api import router as api_router
-    from rapport.web import router as web_router
-
     from rapport.migrate import ensure_sqlite_dir
+    from rapport.web import router as web_router
 
     ensure_sqlite_dir(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)

@@ -69,6 +69,11 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def rowcount(result: Any) -> int:
+    """Rows changed by an INSERT, UPDATE or DELETE statement's result."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def dialect_name(session: Session) -> str:
     """'sqlite' or 'postgresql' for the session's bind."""
     bind = session.get_bind()

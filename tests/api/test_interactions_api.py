@@ -301,7 +301,9 @@ def test_a_phone_call_needs_the_outgoing_calls_template(client, admin, crm):
     assert body["attempt_failed"] is True
     assert body["interaction_template_code"] == "ABSTRACT"
     assert body["salesperson_code"] == "SP1"
-    client.post(f"{API}/contacts", json={"no": "MUTE", "name": "No Phone Ltd", "salesperson_code": "SP1"}, headers=admin)
+    client.post(
+        f"{API}/contacts", json={"no": "MUTE", "name": "No Phone Ltd", "salesperson_code": "SP1"}, headers=admin
+    )
     no_phone = client.post(f"{API}/interactions/phone-calls", json={"contact_no": "MUTE"}, headers=admin)
     assert no_phone.status_code == 422
     assert no_phone.json()["error"]["field"] == "contact_via"

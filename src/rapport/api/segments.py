@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Body, File, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, insert, literal, select, delete
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, keyset_page
@@ -19,7 +19,9 @@ from rapport.core.base import Code10, StrictModel
 from rapport.core.contact_io import EXPORT_FIELDS
 from rapport.core.contacts import Contact, ContactMailingGroup
 from rapport.core.masterdata import MailingGroup
-from rapport.core.segments import actions, header as headers, logging as seglog, manual
+from rapport.core.segments import actions, manual
+from rapport.core.segments import header as headers
+from rapport.core.segments import logging as seglog
 from rapport.core.segments.actions import AddContacts, RemoveContacts, ReuseCriteria, ReuseLoggedSegment, SaveCriteria
 from rapport.core.segments.header import SegmentCreate, SegmentLanguageUpdate, SegmentUpdate
 from rapport.core.segments.logging import DeleteLoggedFilters, LogRequest
@@ -32,6 +34,7 @@ from rapport.core.segments.models import (
     SegmentHeader,
     SegmentLine,
 )
+from rapport.db import rowcount
 from rapport.errors import Conflict, Invalid
 
 router = APIRouter(tags=["segments"])
@@ -241,8 +244,12 @@ def segments_read(session: Any, headers_: list[SegmentHeader]) -> list[SegmentRe
     totals = {
         no: (count, cost, duration)
         for no, count, cost, duration in session.execute(
-            select(SegmentLine.segment_no, func.count(), func.coalesce(func.sum(SegmentLine.cost), 0),
-                   func.coalesce(func.sum(SegmentLine.duration_min), 0))
+            select(
+                SegmentLine.segment_no,
+                func.count(),
+                func.coalesce(func.sum(SegmentLine.cost), 0),
+                func.coalesce(func.sum(SegmentLine.duration_min), 0),
+            )
             .where(SegmentLine.segment_no.in_(nos))
             .group_by(SegmentLine.segment_no)
         )
@@ -260,7 +267,10 @@ def segments_read(session: Any, headers_: list[SegmentHeader]) -> list[SegmentRe
         result.append(
             SegmentRead(
                 **{f: getattr(h, f) for f in HEADER_FIELDS},
-                no_of_lines=count, cost=cost, duration_min=duration, no_of_criteria_actions=actions_.get(h.no, 0),
+                no_of_lines=count,
+                cost=cost,
+                duration_min=duration,
+                no_of_criteria_actions=actions_.get(h.no, 0),
             )
         )
     return result
@@ -271,7 +281,9 @@ def lines_read(session: Any, lines: list[SegmentLine]) -> list[LineRead]:
     nos = {line.contact_no for line in lines} | {line.contact_company_no for line in lines}
     info = {
         no: (type_, name)
-        for no, type_, name in session.execute(select(Contact.no, Contact.type, Contact.name).where(Contact.no.in_(nos)))
+        for no, type_, name in session.execute(
+            select(Contact.no, Contact.type, Contact.name).where(Contact.no.in_(nos))
+        )
     }
     result = []
     for line in lines:
@@ -432,7 +444,10 @@ def save_criteria(no: str, data: SaveCriteria, session: SessionDep, user: Market
 def saved_read(session: Any, saved: SavedSegmentCriteria) -> SavedCriteriaRead:
     steps = actions.saved_actions(session, saved.code)
     return SavedCriteriaRead(
-        code=saved.code, description=saved.description, user_id=saved.user_id, no_of_actions=len(steps),
+        code=saved.code,
+        description=saved.description,
+        user_id=saved.user_id,
+        no_of_actions=len(steps),
         actions=[CriteriaActionRead.model_validate(s) for s in steps],
     )
 
@@ -479,7 +494,12 @@ def get_language(no: str, language_code: str, session: SessionDep, _: Reader) ->
 
 @router.put("/segments/{no}/languages/{language_code}", response_model=LanguageRead)
 def put_language(
-    no: str, language_code: str, data: SegmentLanguageUpdate, session: SessionDep, _: MarketingWriter, response: Response
+    no: str,
+    language_code: str,
+    data: SegmentLanguageUpdate,
+    session: SessionDep,
+    _: MarketingWriter,
+    response: Response,
 ) -> Any:
     row, created = headers.put_language(session, no, language_code, data)
     commit(session)
@@ -496,7 +516,12 @@ def delete_language(no: str, language_code: str, session: SessionDep, _: Marketi
 
 @router.put("/segments/{no}/languages/{language_code}/attachment", response_model=LanguageRead)
 async def put_language_attachment(
-    no: str, language_code: str, session: SessionDep, _: MarketingWriter, response: Response, file: UploadFile = File(...)
+    no: str,
+    language_code: str,
+    session: SessionDep,
+    _: MarketingWriter,
+    response: Response,
+    file: UploadFile = File(...),
 ) -> Any:
     data = await file.read()
     _, created = headers.set_language_attachment(
@@ -525,8 +550,9 @@ def log_segment(
     result = seglog.log_segment(session, no, data or LogRequest(), user_id=user.username)
     if key is not None:
         session.add(
-            IdempotencyRecord(key=key, scope=f"log-segment {no}", status_code=200, body=result,
-                              created_at=dt.datetime.now(dt.UTC))
+            IdempotencyRecord(
+                key=key, scope=f"log-segment {no}", status_code=200, body=result, created_at=dt.datetime.now(dt.UTC)
+            )
         )
     try:
         commit(session)
@@ -563,7 +589,7 @@ def apply_mailing_group(no: str, data: ApplyMailingGroup, session: SessionDep, _
     return {
         "segment_no": header.no,
         "mailing_group_code": data.mailing_group_code,
-        "assigned": int(getattr(result, "rowcount", 0) or 0),
+        "assigned": rowcount(result),
         "message": f"Mailing group {data.mailing_group_code} is now applied to segment {header.no}.",
     }
 
@@ -593,7 +619,8 @@ def export_contacts(no: str, session: SessionDep, _: Reader) -> StreamingRespons
         yield buffer.getvalue()
 
     return StreamingResponse(
-        rows(), media_type="text/csv; charset=utf-8",
+        rows(),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="segment-{header.no}-contacts.csv"'},
     )
 
@@ -605,8 +632,13 @@ def logged_read(session: Any, rows: list[LoggedSegment]) -> list[LoggedSegmentRe
     counts = seglog.logged_counts(session, rows)
     return [
         LoggedSegmentRead(
-            entry_no=r.entry_no, segment_no=r.segment_no, description=r.description, creation_date=r.creation_date,
-            user_id=r.user_id, canceled=r.canceled, no_of_interactions=counts[r.entry_no][0],
+            entry_no=r.entry_no,
+            segment_no=r.segment_no,
+            description=r.description,
+            creation_date=r.creation_date,
+            user_id=r.user_id,
+            canceled=r.canceled,
+            no_of_interactions=counts[r.entry_no][0],
             no_of_campaign_entries=counts[r.entry_no][1],
         )
         for r in rows
@@ -617,7 +649,9 @@ def logged_read(session: Any, rows: list[LoggedSegment]) -> list[LoggedSegmentRe
 def list_logged(session: SessionDep, params: ListParamsDep, _: Reader) -> dict[str, Any]:
     from rapport.filters import field_specs
 
-    rows, cursor = keyset_page(session, select(LoggedSegment), [LoggedSegment.entry_no], params, field_specs(LoggedSegment))
+    rows, cursor = keyset_page(
+        session, select(LoggedSegment), [LoggedSegment.entry_no], params, field_specs(LoggedSegment)
+    )
     return {"items": logged_read(session, rows), "next_cursor": cursor}
 
 

@@ -30,20 +30,25 @@ def import_contacts(
     file: Path = typer.Argument(
         ..., exists=True, dir_okay=False, readable=True, help="A UTF-8 CSV file with a header row."
     ),
-    skip_invalid: bool = typer.Option(
-        False, "--skip-invalid", help="Import the good rows and skip the bad ones."
-    ),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the good rows and skip the bad ones."),
 ) -> None:
     """Import contacts from a CSV file; nothing is imported while any row is bad."""
     total = _data_lines(file)
     progress = Progress(
-        TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err_console, transient=True, disable=total < PROGRESS_MIN_LINES,
+        TextColumn("Importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=total < PROGRESS_MIN_LINES,
     )
     with open_session() as session, progress:
         task = progress.add_task("import", total=total)
         result = contact_io.import_contacts(
-            session, file, skip_invalid=skip_invalid,
+            session,
+            file,
+            skip_invalid=skip_invalid,
             progress=lambda done: progress.update(task, completed=done),
         )
         progress.stop()

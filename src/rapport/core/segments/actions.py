@@ -25,6 +25,7 @@ from rapport.core.segments.models import (
     SegmentInteractionLanguage,
     SegmentLine,
 )
+from rapport.db import rowcount
 from rapport.errors import Conflict, Invalid, NotFound
 
 ADD, REDUCE, REFINE = "add_contacts", "reduce_contacts", "refine_contacts"
@@ -82,7 +83,9 @@ def get_header(session: Session, no: str) -> SegmentHeader:
 
 def no_of_actions(session: Session, segment_no: str) -> int:
     return int(
-        session.scalar(select(func.max(SegmentCriteriaAction.action_no)).where(SegmentCriteriaAction.segment_no == segment_no))
+        session.scalar(
+            select(func.max(SegmentCriteriaAction.action_no)).where(SegmentCriteriaAction.segment_no == segment_no)
+        )
         or 0
     )
 
@@ -91,7 +94,9 @@ def record_action(session: Session, segment_no: str, action: str, options: dict[
     """Append a criteria action; returns its number."""
     action_no = no_of_actions(session, segment_no) + 1
     session.add(
-        SegmentCriteriaAction(segment_no=segment_no, action_no=action_no, action=action, options=options, criteria=criteria)
+        SegmentCriteriaAction(
+            segment_no=segment_no, action_no=action_no, action=action, options=options, criteria=criteria
+        )
     )
     session.flush()
     return action_no
@@ -102,7 +107,11 @@ def record_action(session: Session, segment_no: str, action: str, options: dict[
 
 def _qualifying(criteria: crit.CriteriaMap, data: AddContacts) -> Any:
     """The contact numbers an Add action brings in (before exclusion and duplicates)."""
-    q = select(Contact.no.label("no"), Contact.company_no.label("company_no")).where(crit.condition(criteria)).subquery("q")
+    q = (
+        select(Contact.no.label("no"), Contact.company_no.label("company_no"))
+        .where(crit.condition(criteria))
+        .subquery("q")
+    )
     parts: list[Any] = []
     if data.expand_companies:
         mates = aliased(Contact)
@@ -176,9 +185,11 @@ def _matching(segment_no: str, criteria: crit.CriteriaMap, entire_companies: boo
         SegmentLine.segment_no == segment_no, SegmentLine.contact_company_no != ""
     )
     evaluated = or_(Contact.company_no.in_(companies), and_(Contact.company_no == "", Contact.no.in_(lines)))
-    m0 = select(Contact.no.label("no"), Contact.company_no.label("company_no")).where(
-        evaluated, crit.condition(criteria)
-    ).subquery("m0")
+    m0 = (
+        select(Contact.no.label("no"), Contact.company_no.label("company_no"))
+        .where(evaluated, crit.condition(criteria))
+        .subquery("m0")
+    )
     mates = aliased(Contact)
     return union(
         select(mates.no).where(mates.company_no.in_(select(m0.c.company_no).where(m0.c.company_no != ""))),
@@ -198,7 +209,7 @@ def delete_lines(session: Session, segment_no: str, line_filter: Any, action_no:
         )
     )
     result = session.execute(delete(SegmentLine).where(SegmentLine.segment_no == segment_no, line_filter))
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 def remove_contacts(session: Session, segment_no: str, action: str, data: RemoveContacts) -> tuple[int, int]:
@@ -236,7 +247,9 @@ def preview(session: Session, segment_no: str, action: str, body: dict[str, Any]
             crit.validate(criteria)
             _fill_candidates(session, _matching(header.no, criteria, data_r.entire_companies))
             in_m = SegmentLine.contact_no.in_(select(_candidates.c.contact_no))
-            doomed = select(SegmentLine.contact_no).where(SegmentLine.segment_no == header.no, in_m if action == REDUCE else not_(in_m))
+            doomed = select(SegmentLine.contact_no).where(
+                SegmentLine.segment_no == header.no, in_m if action == REDUCE else not_(in_m)
+            )
             count = int(session.scalar(select(func.count()).select_from(doomed.subquery())) or 0)
             sample_where = Contact.no.in_(doomed)
             skipped_out = {}
@@ -345,7 +358,9 @@ def reuse_criteria(session: Session, segment_no: str, data: ReuseCriteria) -> di
             options = {k: bool(action.options.get(k)) for k in ADD_OPTIONS}
             added += add_contacts(session, segment_no, AddContacts(criteria=action.criteria, **options)).added
         else:
-            body = RemoveContacts(criteria=action.criteria, entire_companies=bool(action.options.get("entire_companies")))
+            body = RemoveContacts(
+                criteria=action.criteria, entire_companies=bool(action.options.get("entire_companies"))
+            )
             removed += remove_contacts(session, segment_no, action.action, body)[0]
     return {"added": added, "removed": removed}
 
@@ -360,14 +375,17 @@ def reuse_logged_segment(session: Session, segment_no: str, entry_no: int, *, ac
     if session.get(LoggedSegment, entry_no) is None:
         raise Invalid(f"Logged segment {entry_no} does not exist.", field="logged_segment_entry_no")
     criteria = {"interaction": {"logged_segment_entry_no": str(entry_no)}}
-    action_no = record_action(session, header.no, ADD, {**{k: False for k in ADD_OPTIONS}, "allow_existing_contacts": True}, criteria)
+    action_no = record_action(
+        session, header.no, ADD, {**{k: False for k in ADD_OPTIONS}, "allow_existing_contacts": True}, criteria
+    )
     e = InteractionLogEntry
     of_segment = and_(e.logged_segment_entry_no == entry_no, e.contact_no != "")
     blocked = int(
         session.scalar(
-            select(func.count()).select_from(e).join(Contact, Contact.no == e.contact_no).where(
-                of_segment, Contact.privacy_blocked.is_(True)
-            )
+            select(func.count())
+            .select_from(e)
+            .join(Contact, Contact.no == e.contact_no)
+            .where(of_segment, Contact.privacy_blocked.is_(True))
         )
         or 0
     )

@@ -33,15 +33,20 @@ CriteriaMap = Mapping[str, Mapping[str, str]]
 Link = Callable[[Any, Any], ColumnElement[bool]]
 
 
-def _specs(model: type[Any], names: dict[str, str], kinds: dict[str, FieldKind] | None = None,
-           enums: dict[str, dict[str, str]] | None = None) -> Callable[[Any], dict[str, FieldSpec]]:
+def _specs(
+    model: type[Any],
+    names: dict[str, str],
+    kinds: dict[str, FieldKind] | None = None,
+    enums: dict[str, dict[str, str]] | None = None,
+) -> Callable[[Any], dict[str, FieldSpec]]:
     """Field specs of a linked table, for an alias of its model; `names` maps API field -> column."""
 
     def build(alias: Any) -> dict[str, FieldSpec]:
         base = field_specs(model, kinds=kinds, enums=enums)
         return {
-            api: FieldSpec(name=api, column=getattr(alias, column), kind=base[column].kind,
-                           enum_values=base[column].enum_values)
+            api: FieldSpec(
+                name=api, column=getattr(alias, column), kind=base[column].kind, enum_values=base[column].enum_values
+            )
             for api, column in names.items()
         }
 
@@ -50,9 +55,23 @@ def _specs(model: type[Any], names: dict[str, str], kinds: dict[str, FieldKind] 
 
 _ENTRY = InteractionLogEntry
 _ENTRY_FIELDS = [
-    "date", "segment_no", "campaign_no", "evaluation", "interaction_template_code", "interaction_group_code",
-    "salesperson_code", "canceled", "postponed", "information_flow", "initiated_by", "logged_segment_entry_no",
-    "correspondence_type", "description", "attempt_failed", "document_type", "document_no",
+    "date",
+    "segment_no",
+    "campaign_no",
+    "evaluation",
+    "interaction_template_code",
+    "interaction_group_code",
+    "salesperson_code",
+    "canceled",
+    "postponed",
+    "information_flow",
+    "initiated_by",
+    "logged_segment_entry_no",
+    "correspondence_type",
+    "description",
+    "attempt_failed",
+    "document_type",
+    "document_no",
 ]
 
 # table name -> (model, specs for an alias, link between the alias and the contact)
@@ -125,19 +144,21 @@ def normalize(criteria: Any) -> dict[str, dict[str, str]]:
     if criteria is None:
         return {}
     if not isinstance(criteria, Mapping):
-        raise Invalid("criteria must be an object of tables, e.g. {\"contact\": {\"city\": \"Paris\"}}.", field="criteria")
+        raise Invalid('criteria must be an object of tables, e.g. {"contact": {"city": "Paris"}}.', field="criteria")
     result: dict[str, dict[str, str]] = {}
     for table, fields in criteria.items():
         if table not in TABLE_NAMES:
-            raise Invalid(f"Unknown criteria table '{table}'; use one of {', '.join(TABLE_NAMES)}.",
-                          field=f"criteria.{table}")
+            raise Invalid(
+                f"Unknown criteria table '{table}'; use one of {', '.join(TABLE_NAMES)}.", field=f"criteria.{table}"
+            )
         if not isinstance(fields, Mapping):
             raise Invalid(f"criteria.{table} must be an object of field filters.", field=f"criteria.{table}")
         kept = {}
         for name, expression in fields.items():
             if not isinstance(expression, str):
-                raise Invalid(f"criteria.{table}.{name} must be a filter expression (text).",
-                              field=f"criteria.{table}.{name}")
+                raise Invalid(
+                    f"criteria.{table}.{name} must be a filter expression (text).", field=f"criteria.{table}.{name}"
+                )
             if expression.strip():
                 kept[str(name)] = expression
         if kept:

@@ -155,15 +155,19 @@ def _has_attachment(session: Session, header: SegmentHeader) -> bool:
 def _set_template(session: Session, header: SegmentHeader, code: str, *, update_lines: bool) -> None:
     """Interaction Template Code on the header (3.2 for the lines, 3.3 for the header)."""
     if not code:
-        raise Invalid("The segment's interaction template cannot be cleared; choose another one.",
-                      field="interaction_template_code")
+        raise Invalid(
+            "The segment's interaction template cannot be cleared; choose another one.",
+            field="interaction_template_code",
+        )
     try:
         template = templates.get_template(session, code)
     except NotFound as exc:
         raise Invalid(f"Interaction template {code} does not exist.", field="interaction_template_code") from exc
     if update_lines:
         session.execute(
-            update(SegmentLine).where(SegmentLine.segment_no == header.no).values(interaction_template_code=template.code)
+            update(SegmentLine)
+            .where(SegmentLine.segment_no == header.no)
+            .values(interaction_template_code=template.code)
         )
     header.interaction_template_code = template.code
     header.subject_default = ""
@@ -221,9 +225,9 @@ def _drop_language(session: Session, row: SegmentInteractionLanguage) -> None:
         attachment = session.get(attachments.Attachment, row.attachment_no)
         if attachment is not None and not attachment.read_only:
             in_use = session.scalar(
-                select(SegmentLine.line_no).where(
-                    SegmentLine.attachment_no == row.attachment_no, SegmentLine.segment_no != row.segment_no
-                ).limit(1)
+                select(SegmentLine.line_no)
+                .where(SegmentLine.attachment_no == row.attachment_no, SegmentLine.segment_no != row.segment_no)
+                .limit(1)
             )
             if in_use is None:
                 attachments.remove_attachment(session, row.attachment_no)
@@ -238,7 +242,9 @@ def _refresh_lines_from_languages(session: Session, header: SegmentHeader) -> No
     contact_language = select(Contact.language_code).where(Contact.no == lines.contact_no).scalar_subquery()
     same_template = (lines.segment_no == header.no, lines.interaction_template_code == header.interaction_template_code)
     session.execute(
-        update(lines).where(*same_template).values(language_code=header.language_code_default, subject="", attachment_no=None)
+        update(lines)
+        .where(*same_template)
+        .values(language_code=header.language_code_default, subject="", attachment_no=None)
     )
     default = rows.get(header.language_code_default)
     if default is not None:
@@ -314,7 +320,9 @@ def get_language(session: Session, no: str, language_code: str) -> SegmentIntera
     return row
 
 
-def put_language(session: Session, no: str, language_code: str, data: SegmentLanguageUpdate) -> tuple[SegmentInteractionLanguage, bool]:
+def put_language(
+    session: Session, no: str, language_code: str, data: SegmentLanguageUpdate
+) -> tuple[SegmentInteractionLanguage, bool]:
     """Create or change a segment-level language; lines of that language follow its subject."""
     header = get_header(session, no)
     code = language_code.strip().upper()
@@ -323,8 +331,12 @@ def put_language(session: Session, no: str, language_code: str, data: SegmentLan
     created = row is None
     if row is None:
         row = SegmentInteractionLanguage(
-            segment_no=header.no, segment_line_no=0, language_code=code,
-            description=f"{header.interaction_template_code} {code}".strip(), subject="", attachment_no=None,
+            segment_no=header.no,
+            segment_line_no=0,
+            language_code=code,
+            description=f"{header.interaction_template_code} {code}".strip(),
+            subject="",
+            attachment_no=None,
         )
         session.add(row)
     old_subject = row.subject
@@ -338,7 +350,9 @@ def put_language(session: Session, no: str, language_code: str, data: SegmentLan
     return row, created
 
 
-def set_language_attachment(session: Session, no: str, language_code: str, file_name: str, media_type: str, data: bytes) -> tuple[Any, bool]:
+def set_language_attachment(
+    session: Session, no: str, language_code: str, file_name: str, media_type: str, data: bytes
+) -> tuple[Any, bool]:
     """Upload the segment-level attachment of a language; lines of that language take it."""
     row = get_language(session, no, language_code)
     created = row.attachment_no is None

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, Integer, Numeric, String, and_, case, func, insert, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
 
 from rapport.core.contacts import Contact
 from rapport.core.segments.models import SegmentHeader, SegmentHistory, SegmentInteractionLanguage, SegmentLine
 from rapport.core.templates import InteractionTemplate
+from rapport.db import rowcount
 
 LINE_STEP = 10000
 
@@ -37,7 +37,9 @@ def header_attachment(session: Session, header: SegmentHeader) -> int | None:
 
 def default_columns(session: Session, header: SegmentHeader, c: Any) -> dict[str, Any]:
     """SQL expressions for every defaulted line column of contact `c` (3.4.1 and 3.4.2)."""
-    template = session.get(InteractionTemplate, header.interaction_template_code) if header.interaction_template_code else None
+    template = (
+        session.get(InteractionTemplate, header.interaction_template_code) if header.interaction_template_code else None
+    )
     languages = segment_languages(session, header.no)
     if header.ignore_contact_corres_type and header.correspondence_type_default:
         corres: Any = _lit(header.correspondence_type_default, String)
@@ -48,7 +50,9 @@ def default_columns(session: Session, header: SegmentHeader, c: Any) -> dict[str
     else:
         corres = c.correspondence_type
     if languages:
-        language: Any = case((c.language_code.in_(list(languages)), c.language_code), else_=header.language_code_default)
+        language: Any = case(
+            (c.language_code.in_(list(languages)), c.language_code), else_=header.language_code_default
+        )
         attachment: Any = case(
             *[(language == code, row.attachment_no) for code, row in languages.items()],
             else_=header_attachment(session, header),
@@ -92,7 +96,7 @@ def last_line_no(session: Session, segment_no: str) -> int:
 
 
 def insert_lines(
-    session: Session, header: SegmentHeader, source: Select[Any], action_no: int | None, base: int | None = None
+    session: Session, header: SegmentHeader, source: Any, action_no: int | None, base: int | None = None
 ) -> int:
     """Insert one line per row of `source` (columns: contact_no, optional seq and campaign_no) with
     fresh defaults, numbered on from the last line; record history Insertion rows. Returns the count."""
@@ -109,7 +113,7 @@ def insert_lines(
         _lit(header.no, String), _lit(base, Integer) + row_no * LINE_STEP, *columns.values()
     ).select_from(src.join(c, c.no == src.c.contact_no))
     result = session.execute(insert(SegmentLine).from_select(names, select_rows))
-    count = int(result.rowcount or 0)
+    count = rowcount(result)
     if action_no is not None and count:
         record_history(session, header.no, action_no, "insertion", SegmentLine.line_no > base)
     return count
@@ -118,7 +122,11 @@ def insert_lines(
 def record_history(session: Session, segment_no: str, action_no: int, taken: str, line_filter: Any) -> None:
     """History rows for the lines of the segment matching `line_filter`."""
     rows = select(
-        SegmentLine.segment_no, _lit(action_no, Integer), SegmentLine.line_no, SegmentLine.contact_no, _lit(taken, String)
+        SegmentLine.segment_no,
+        _lit(action_no, Integer),
+        SegmentLine.line_no,
+        SegmentLine.contact_no,
+        _lit(taken, String),
     ).where(and_(SegmentLine.segment_no == segment_no, line_filter))
     session.execute(
         insert(SegmentHistory).from_select(["segment_no", "action_no", "line_no", "contact_no", "action_taken"], rows)

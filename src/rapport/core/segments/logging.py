@@ -4,10 +4,10 @@ atomic, and never twice for one segment number."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Boolean, CursorResult, Integer, String, and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import Boolean, Integer, String, and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from rapport.core import attachments, campaigns
@@ -16,10 +16,12 @@ from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions.models import InteractionLogEntry as E
 from rapport.core.masterdata import Salesperson
-from rapport.core.segments import actions, header as headers
+from rapport.core.segments import actions
+from rapport.core.segments import header as headers
 from rapport.core.segments.models import LoggedSegment, SegmentHeader, SegmentLine
 from rapport.core.templates import InteractionTemplate
-from rapport.errors import Conflict, Invalid, NotFound
+from rapport.db import rowcount
+from rapport.errors import Conflict, NotFound
 
 
 class LogRequest(StrictModel):
@@ -36,9 +38,6 @@ class DeleteLoggedFilters(StrictModel):
 class EntrySelection(StrictModel):
     entry_nos: list[int] = Field(min_length=1)
 
-
-def _rowcount(result: Any) -> int:
-    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def _first(session: Session, condition: Any, what: str) -> None:
@@ -144,8 +143,12 @@ def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) ->
     entry_no = int(session.scalar(select(func.max(LoggedSegment.entry_no))) or 0) + 1
     session.add(
         LoggedSegment(
-            entry_no=entry_no, segment_no=no, description=header.description,
-            creation_date=dt.date.today(), user_id=user_id, canceled=False,
+            entry_no=entry_no,
+            segment_no=no,
+            description=header.description,
+            creation_date=dt.date.today(),
+            user_id=user_id,
+            canceled=False,
         )
     )
     session.flush()
@@ -199,7 +202,7 @@ def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) ->
         .where(with_contact, c.privacy_blocked.is_(False))
         .order_by(L.line_no)
     )
-    logged = _rowcount(session.execute(insert(E).from_select(list(values), rows)))
+    logged = rowcount(session.execute(insert(E).from_select(list(values), rows)))
     session.execute(
         update(attachments.Attachment)
         .where(attachments.Attachment.no.in_(select(L.attachment_no).where(with_contact, L.attachment_no.is_not(None))))
@@ -264,14 +267,16 @@ def logged_counts(session: Session, logged: list[LoggedSegment]) -> dict[int, tu
     ).all()
     ce = campaigns.CampaignEntry
     camp = session.execute(
-        select(ce.register_no, ce.canceled, func.count()).where(ce.register_no.in_(nos)).group_by(ce.register_no, ce.canceled)
+        select(ce.register_no, ce.canceled, func.count())
+        .where(ce.register_no.in_(nos))
+        .group_by(ce.register_no, ce.canceled)
     ).all()
     result = {n: [0, 0] for n in nos}
     for n, canceled, count in entries:
-        if flags[n] == canceled:
+        if n is not None and flags[n] == canceled:
             result[n][0] = int(count)
     for n, canceled, count in camp:
-        if flags[n] == canceled:
+        if n is not None and flags[n] == canceled:
             result[n][1] = int(count)
     return {n: (v[0], v[1]) for n, v in result.items()}
 
@@ -280,7 +285,9 @@ def set_logged_canceled(session: Session, entry_no: int, canceled: bool) -> Logg
     """Cancel or un-cancel a logged segment with its campaign entries and interactions."""
     logged = get_logged(session, entry_no)
     logged.canceled = canceled
-    session.execute(update(campaigns.CampaignEntry).where(campaigns.CampaignEntry.register_no == entry_no).values(canceled=canceled))
+    session.execute(
+        update(campaigns.CampaignEntry).where(campaigns.CampaignEntry.register_no == entry_no).values(canceled=canceled)
+    )
     session.execute(update(E).where(E.logged_segment_entry_no == entry_no).values(canceled=canceled))
     session.flush()
     return logged
@@ -308,8 +315,6 @@ def delete_canceled(session: Session, filters: DeleteLoggedFilters) -> int:
     session.execute(
         update(campaigns.CampaignEntry).where(campaigns.CampaignEntry.register_no.in_(doomed)).values(register_no=None)
     )
-    deleted = _rowcount(session.execute(delete(LoggedSegment).where(*conditions)))
+    deleted = rowcount(session.execute(delete(LoggedSegment).where(*conditions)))
     session.flush()
     return deleted
-
-

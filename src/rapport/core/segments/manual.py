@@ -84,7 +84,9 @@ def _insert_contact(session: Session, header: SegmentHeader, contact_no: str, ba
 
 
 def _remove(session: Session, header: SegmentHeader, line: SegmentLine) -> None:
-    action_no = record_action(session, header.no, REDUCE, {"entire_companies": False}, {"contact": {"no": line.contact_no}})
+    action_no = record_action(
+        session, header.no, REDUCE, {"entire_companies": False}, {"contact": {"no": line.contact_no}}
+    )
     delete_lines(session, header.no, SegmentLine.line_no == line.line_no, action_no)
     session.expire_all()
 
