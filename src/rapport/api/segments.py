@@ -404,7 +404,7 @@ def refine_contacts(no: str, data: RemoveContacts, session: SessionDep, _: Marke
 
 
 @router.post("/segments/{no}/preview", response_model=PreviewResult)
-def preview(no: str, session: SessionDep, _: Reader, body: dict[str, Any] = Body(...)) -> Any:
+def preview(no: str, session: SessionDep, _: MarketingWriter, body: dict[str, Any] = Body(...)) -> Any:
     """How many lines an action would add or remove, with a sample; changes nothing."""
     body = dict(body)
     action = body.pop("action", None)
