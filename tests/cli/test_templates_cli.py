@@ -98,3 +98,33 @@ def test_delete_canceled_removes_only_the_canceled_entries(run: CliRunnerCall, d
     assert "1 interaction log entry has been deleted." in result.output
     with make_sessionmaker(db_engine)() as s:
         assert s.scalar(select(func.count()).select_from(InteractionLogEntry)) == 2
+
+
+def test_segments_log_logs_a_segment_and_reports_what_it_did(run: CliRunnerCall, db_engine: Engine) -> None:
+    from rapport.core.contacts import ContactCreate, create_contact
+    from rapport.core.masterdata import Salesperson
+    from rapport.core.segments import actions, header
+
+    with make_sessionmaker(db_engine)() as s:
+        from rapport.core import setup
+        from rapport.core.masterdata import create_record
+
+        create_record(s, Salesperson, "Salesperson", {"code": "SP1", "name": "Sam"})
+        setup.create_number_series(s, setup.NumberSeriesCreate(code="SEG", starting_no="SEG001"))
+        setup.update_marketing_setup(s, setup.MarketingSetupUpdate(segment_nos="SEG"))
+        templates.create_group(s, InteractionGroupCreate(code="LETTER"))
+        templates.create_template(
+            s, InteractionTemplateCreate(code="BUS", interaction_group_code="LETTER", description="Letter")
+        )
+        for no in ("C1", "C2"):
+            create_contact(s, ContactCreate(no=no, name=f"Company {no}", salesperson_code="SP1"))
+        header.create_segment(s, header.SegmentCreate(no="S1", description="Mailing", interaction_template_code="BUS"))
+        actions.add_contacts(s, "S1", actions.AddContacts(criteria={"contact": {"no": "C*"}}))
+        s.commit()
+    result = run("segments", "log", "s1", "--follow-up")
+    assert result.exit_code == 0, result.output
+    assert "2 interactions in logged segment 1, follow-up segment SEG001" in result.output
+    with make_sessionmaker(db_engine)() as s:
+        assert s.scalar(select(func.count()).select_from(InteractionLogEntry)) == 2
+    again = run("segments", "log", "S1")
+    assert again.exit_code == 1 and "already logged" in again.output

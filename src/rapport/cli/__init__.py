@@ -79,6 +79,7 @@ def _safe_url(url: str) -> str:
 from rapport.cli import contacts as _contacts  # noqa: E402,F401
 from rapport.cli import data as _data  # noqa: E402,F401
 from rapport.cli import interactions as _interactions  # noqa: E402,F401
+from rapport.cli import segments as _segments  # noqa: E402,F401
 from rapport.cli import serve as _serve  # noqa: E402,F401  (registers commands)
 from rapport.cli import templates as _templates  # noqa: E402,F401
 

@@ -4,6 +4,7 @@ atomic, and never twice for one segment number."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field
@@ -37,7 +38,6 @@ class DeleteLoggedFilters(StrictModel):
 
 class EntrySelection(StrictModel):
     entry_nos: list[int] = Field(min_length=1)
-
 
 
 def _first(session: Session, condition: Any, what: str) -> None:
@@ -115,7 +115,14 @@ def _campaign_entries(session: Session, header: SegmentHeader, entry_no: int, us
     return result
 
 
-def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) -> dict[str, Any]:
+def log_segment(
+    session: Session,
+    no: str,
+    data: LogRequest,
+    *,
+    user_id: str,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Log every line as an interaction, create the logged segment and campaign entries, delete the
     segment, and optionally create the follow-up segment — all in the caller's one transaction."""
     no = no.strip().upper()
@@ -137,6 +144,8 @@ def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) ->
     ).one()
     if not total:
         raise Conflict(f"Segment {no} is empty: add contacts before logging it.")
+    step = progress or (lambda _phase: None)
+    step(f"checking {total} lines")
     _check_lines(session, no, data.deliver)
     if total == blocked:
         raise Conflict(f"Every contact of segment {no} is blocked for privacy; nothing can be logged.")
@@ -152,6 +161,7 @@ def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) ->
         )
     )
     session.flush()
+    step("creating campaign entries")
     campaign_entry = _campaign_entries(session, header, entry_no, user_id)
     email = CorrespondenceType.EMAIL.value
     values: dict[str, Any] = {
@@ -202,6 +212,7 @@ def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) ->
         .where(with_contact, c.privacy_blocked.is_(False))
         .order_by(L.line_no)
     )
+    step("logging interactions")
     logged = rowcount(session.execute(insert(E).from_select(list(values), rows)))
     session.execute(
         update(attachments.Attachment)
@@ -211,8 +222,10 @@ def log_segment(session: Session, no: str, data: LogRequest, *, user_id: str) ->
     _add_campaign_targets(session, no)
     follow_up = ""
     campaign_no = header.campaign_no
+    step("removing the segment")
     headers.delete_segment(session, no)
     if data.create_follow_up:
+        step("creating the follow-up segment")
         follow = headers.create_segment(
             session,
             headers.SegmentCreate(description=f"Follow-up on segment {no}"[:50], campaign_no=campaign_no or None)
