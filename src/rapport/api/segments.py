@@ -584,7 +584,11 @@ def apply_mailing_group(no: str, data: ApplyMailingGroup, session: SessionDep, _
         .where(SegmentLine.segment_no == header.no, SegmentLine.contact_no.not_in(already))
         .distinct()
     )
-    result = session.execute(insert(link).from_select(["contact_no", "mailing_group_code"], contacts_))
+    result = session.execute(
+        insert(link.__table__)
+        .from_select(["contact_no", "mailing_group_code"], contacts_)
+        .execution_options(preserve_rowcount=True)
+    )
     commit(session)
     return {
         "segment_no": header.no,

@@ -34,7 +34,7 @@ def log(
                 session, no, LogRequest(deliver=deliver, create_follow_up=follow_up), user_id=user, progress=report
             )
             bar.update(task, description=f"Segment {no}: committing")
-    console.print(
+    typer.echo(
         f"Segment {no.upper()} has been logged: {result['no_of_interactions']} interactions in logged segment "
         f"{result['logged_segment_entry_no']}"
         + (f", follow-up segment {result['follow_up_segment_no']}" if result["follow_up_segment_no"] else "")

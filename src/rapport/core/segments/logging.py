@@ -213,7 +213,9 @@ def log_segment(
         .order_by(L.line_no)
     )
     step("logging interactions")
-    logged = rowcount(session.execute(insert(E).from_select(list(values), rows)))
+    logged = rowcount(
+        session.execute(insert(E.__table__).from_select(list(values), rows).execution_options(preserve_rowcount=True))
+    )
     session.execute(
         update(attachments.Attachment)
         .where(attachments.Attachment.no.in_(select(L.attachment_no).where(with_contact, L.attachment_no.is_not(None))))
