@@ -585,7 +585,7 @@ def apply_mailing_group(no: str, data: ApplyMailingGroup, session: SessionDep, _
         .distinct()
     )
     result = session.execute(
-        insert(link.__table__)
+        insert(link)
         .from_select(["contact_no", "mailing_group_code"], contacts_)
         .execution_options(preserve_rowcount=True)
     )

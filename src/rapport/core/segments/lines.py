@@ -113,7 +113,7 @@ def insert_lines(
         _lit(header.no, String), _lit(base, Integer) + row_no * LINE_STEP, *columns.values()
     ).select_from(src.join(c, c.no == src.c.contact_no))
     result = session.execute(
-        insert(SegmentLine.__table__).from_select(names, select_rows).execution_options(preserve_rowcount=True)
+        insert(SegmentLine).from_select(names, select_rows).execution_options(preserve_rowcount=True)
     )
     count = rowcount(result)
     if action_no is not None and count:
@@ -131,7 +131,7 @@ def record_history(session: Session, segment_no: str, action_no: int, taken: str
         _lit(taken, String),
     ).where(and_(SegmentLine.segment_no == segment_no, line_filter))
     session.execute(
-        insert(SegmentHistory.__table__).from_select(
+        insert(SegmentHistory).from_select(
             ["segment_no", "action_no", "line_no", "contact_no", "action_taken"], rows
         )
     )

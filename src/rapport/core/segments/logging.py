@@ -214,7 +214,7 @@ def log_segment(
     )
     step("logging interactions")
     logged = rowcount(
-        session.execute(insert(E.__table__).from_select(list(values), rows).execution_options(preserve_rowcount=True))
+        session.execute(insert(E).from_select(list(values), rows).execution_options(preserve_rowcount=True))
     )
     session.execute(
         update(attachments.Attachment)
