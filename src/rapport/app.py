@@ -250,6 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.write_sessionmaker = make_sessionmaker(engine, write=True)
     app.state.tokens = TokenSigner(settings.resolved_secret_key(), settings.token_ttl_hours * 3600)
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api/v1")

@@ -41,7 +41,10 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control.
-    conn.exec_driver_sql("BEGIN")
+    # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that reads
+    # and then writes fails at once on a busy database instead of waiting for busy_timeout.
+    immediate = conn.get_execution_options().get("rapport_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -49,6 +52,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
             raise ValueError("Rapport needs a SQLite file, not an in-memory database.")
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 30)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -61,12 +66,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     if kwargs.get("poolclass") is NullPool:
         kwargs.pop("pool_pre_ping")
+    else:
+        # As many connections as the server's worker threads (40), so no request waits for one.
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 30)
     return create_engine(url, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (responses are rendered after it)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit (responses are rendered after it); `write`
+    sessions take SQLite's write lock when they begin."""
+    bind = engine.execution_options(rapport_write=True) if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def rowcount(result: Any) -> int:

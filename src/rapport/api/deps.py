@@ -22,9 +22,13 @@ from rapport.filters import FieldSpec, compile_filters
 _FILTER_PARAM = re.compile(r"^filter\[([A-Za-z0-9_]+)\]$")
 
 
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """A session for this request; the route commits, this only closes (rolling back the rest)."""
-    session = request.app.state.sessionmaker()
+    state = request.app.state
+    session = (state.write_sessionmaker if request.method in WRITE_METHODS else state.sessionmaker)()
     try:
         yield session
     finally:
@@ -46,6 +50,9 @@ def current_user(request: Request, session: SessionDep) -> User:
     """The user named by the bearer token, or 401."""
     user = request.app.state.tokens.user_for(session, bearer_token(request))
     request.state.user = user
+    # End the read: the connection goes back to the pool instead of waiting, held, for the next
+    # thread-pool slot where the route runs (the user stays loaded: expire_on_commit is off).
+    session.commit()
     return user
 
 

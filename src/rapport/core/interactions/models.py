@@ -24,8 +24,17 @@ class InteractionLogEntry(Base):
         Index("ix_ile_campaign", "campaign_no", "campaign_entry_no"),
         Index("ix_ile_campaign_target", "campaign_no", "contact_company_no", "campaign_target", "postponed"),
         Index("ix_ile_document", "document_type", "document_no"),
-        Index("ix_ile_contact_no", "contact_no", "entry_no"),
         Index("ix_ile_postponed_date", "postponed", "date", "entry_no"),
+        # Keyset pages of the list: each filter, then postponed, then the key (read in order, stop early).
+        Index("ix_ile_list", "postponed", "entry_no"),
+        Index("ix_ile_list_contact", "contact_no", "postponed", "entry_no"),
+        Index("ix_ile_list_company", "contact_company_no", "postponed", "entry_no"),
+        Index("ix_ile_list_template", "interaction_template_code", "postponed", "entry_no"),
+        Index("ix_ile_list_group", "interaction_group_code", "postponed", "entry_no"),
+        Index("ix_ile_list_salesperson", "salesperson_code", "postponed", "entry_no"),
+        Index("ix_ile_list_campaign", "campaign_no", "postponed", "entry_no"),
+        Index("ix_ile_list_segment", "segment_no", "postponed", "entry_no"),
+        Index("ix_ile_list_document", "document_type", "document_no", "postponed", "entry_no"),
     )
 
     entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -54,7 +63,7 @@ class InteractionLogEntry(Base):
     campaign_entry_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     campaign_target: Mapped[bool] = mapped_column(Boolean, default=False)
     campaign_response: Mapped[bool] = mapped_column(Boolean, default=False)
-    segment_no: Mapped[str] = mapped_column(String(20), default="", index=True)
+    segment_no: Mapped[str] = mapped_column(String(20), default="")
     logged_segment_entry_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     document_type: Mapped[str] = mapped_column(String(50), default="")
     document_no: Mapped[str] = mapped_column(String(20), default="")

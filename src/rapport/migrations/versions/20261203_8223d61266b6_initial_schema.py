@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b4736e21bb32
+Revision ID: 8223d61266b6
 Revises:
-Create Date: 2026-12-03 05:24:15.206610
+Create Date: 2026-12-03 05:49:32.534819
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = 'b4736e21bb32'
+revision: str = '8223d61266b6'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -150,15 +150,22 @@ def upgrade() -> None:
         batch_op.create_index('ix_ile_campaign', ['campaign_no', 'campaign_entry_no'], unique=False)
         batch_op.create_index('ix_ile_campaign_target', ['campaign_no', 'contact_company_no', 'campaign_target', 'postponed'], unique=False)
         batch_op.create_index('ix_ile_contact', ['contact_company_no', 'contact_no', 'date', 'postponed'], unique=False)
-        batch_op.create_index('ix_ile_contact_no', ['contact_no', 'entry_no'], unique=False)
         batch_op.create_index('ix_ile_document', ['document_type', 'document_no'], unique=False)
         batch_op.create_index('ix_ile_group', ['interaction_group_code', 'canceled', 'date', 'postponed'], unique=False)
+        batch_op.create_index('ix_ile_list', ['postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_campaign', ['campaign_no', 'postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_company', ['contact_company_no', 'postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_contact', ['contact_no', 'postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_document', ['document_type', 'document_no', 'postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_group', ['interaction_group_code', 'postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_salesperson', ['salesperson_code', 'postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_segment', ['segment_no', 'postponed', 'entry_no'], unique=False)
+        batch_op.create_index('ix_ile_list_template', ['interaction_template_code', 'postponed', 'entry_no'], unique=False)
         batch_op.create_index('ix_ile_logged_segment', ['logged_segment_entry_no', 'postponed'], unique=False)
         batch_op.create_index('ix_ile_postponed_date', ['postponed', 'date', 'entry_no'], unique=False)
         batch_op.create_index('ix_ile_salesperson', ['salesperson_code', 'date', 'postponed'], unique=False)
         batch_op.create_index('ix_ile_template', ['interaction_template_code', 'canceled', 'date', 'postponed'], unique=False)
         batch_op.create_index(batch_op.f('ix_interaction_log_entry_attachment_no'), ['attachment_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_interaction_log_entry_segment_no'), ['segment_no'], unique=False)
 
     op.create_table('interaction_template_setup',
     sa.Column('slot', sa.String(length=50), nullable=False),
@@ -559,15 +566,22 @@ def downgrade() -> None:
     op.drop_table('job_responsibility')
     op.drop_table('interaction_template_setup')
     with op.batch_alter_table('interaction_log_entry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interaction_log_entry_segment_no'))
         batch_op.drop_index(batch_op.f('ix_interaction_log_entry_attachment_no'))
         batch_op.drop_index('ix_ile_template')
         batch_op.drop_index('ix_ile_salesperson')
         batch_op.drop_index('ix_ile_postponed_date')
         batch_op.drop_index('ix_ile_logged_segment')
+        batch_op.drop_index('ix_ile_list_template')
+        batch_op.drop_index('ix_ile_list_segment')
+        batch_op.drop_index('ix_ile_list_salesperson')
+        batch_op.drop_index('ix_ile_list_group')
+        batch_op.drop_index('ix_ile_list_document')
+        batch_op.drop_index('ix_ile_list_contact')
+        batch_op.drop_index('ix_ile_list_company')
+        batch_op.drop_index('ix_ile_list_campaign')
+        batch_op.drop_index('ix_ile_list')
         batch_op.drop_index('ix_ile_group')
         batch_op.drop_index('ix_ile_document')
-        batch_op.drop_index('ix_ile_contact_no')
         batch_op.drop_index('ix_ile_contact')
         batch_op.drop_index('ix_ile_campaign_target')
         batch_op.drop_index('ix_ile_campaign')
