@@ -46,13 +46,12 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def current_user(request: Request, session: SessionDep) -> User:
-    """The user named by the bearer token, or 401."""
-    user = request.app.state.tokens.user_for(session, bearer_token(request))
+def current_user(request: Request) -> User:
+    """The user named by the bearer token, or 401 (read in a short session of its own, so the
+    request's session neither holds a connection nor takes a write lock for it)."""
+    with request.app.state.sessionmaker() as session:
+        user = request.app.state.tokens.user_for(session, bearer_token(request))
     request.state.user = user
-    # End the read: the connection goes back to the pool instead of waiting, held, for the next
-    # thread-pool slot where the route runs (the user stays loaded: expire_on_commit is off).
-    session.commit()
     return user
 
 

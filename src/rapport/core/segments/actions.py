@@ -279,7 +279,9 @@ def go_back(session: Session, segment_no: str) -> dict[str, int]:
     mine = and_(h.segment_no == header.no, h.action_no == action_no)
     inserted = select(h.line_no).where(mine, h.action_taken == "insertion")
     removed = delete_lines(session, header.no, SegmentLine.line_no.in_(inserted), None)
-    deleted = select(h.contact_no.label("contact_no"), h.line_no.label("seq")).where(mine, h.action_taken == "deletion")
+    deleted = select(h.contact_no.label("contact_no"), h.line_no.label("line_no"), h.line_no.label("seq")).where(
+        mine, h.action_taken == "deletion"
+    )
     restored = insert_lines(session, header, deleted, None)
     session.execute(delete(h).where(mine))
     session.execute(

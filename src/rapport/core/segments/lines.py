@@ -98,8 +98,9 @@ def last_line_no(session: Session, segment_no: str) -> int:
 def insert_lines(
     session: Session, header: SegmentHeader, source: Any, action_no: int | None, base: int | None = None
 ) -> int:
-    """Insert one line per row of `source` (columns: contact_no, optional seq and campaign_no) with
-    fresh defaults, numbered on from the last line; record history Insertion rows. Returns the count."""
+    """Insert one line per row of `source` (columns: contact_no, optional seq, campaign_no and line_no)
+    with fresh defaults, numbered on from the last line (or at `line_no`); record history Insertion
+    rows. Returns the count."""
     src = source.subquery("src")
     c = Contact
     base = last_line_no(session, header.no) if base is None else base
@@ -107,16 +108,18 @@ def insert_lines(
     columns = default_columns(session, header, c)
     if "campaign_no" in src.c:
         columns["campaign_no"] = src.c.campaign_no
-    row_no = func.row_number().over(order_by=order)
+    # A restored line keeps its old number (older history still points at it); new lines follow the last.
+    restored = "line_no" in src.c
+    line_no = src.c.line_no if restored else _lit(base, Integer) + func.row_number().over(order_by=order) * LINE_STEP
     names = ["segment_no", "line_no", *columns]
-    select_rows = select(
-        _lit(header.no, String), _lit(base, Integer) + row_no * LINE_STEP, *columns.values()
-    ).select_from(src.join(c, c.no == src.c.contact_no))
+    select_rows = select(_lit(header.no, String), line_no, *columns.values()).select_from(
+        src.join(c, c.no == src.c.contact_no)
+    )
     result = session.execute(
         insert(SegmentLine).from_select(names, select_rows).execution_options(preserve_rowcount=True)
     )
     count = rowcount(result)
-    if action_no is not None and count:
+    if action_no is not None and count and not restored:
         record_history(session, header.no, action_no, "insertion", SegmentLine.line_no > base)
     return count
 
