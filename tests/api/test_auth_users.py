@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
+from tests.api.helpers import assert_error
 from tests.conftest import PASSWORD
 
 API = "/api/v1"
 
 
-def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert error["code"] == code, body
-    assert isinstance(error["message"], str) and error["message"], body
-    assert set(error) <= {"code", "message", "field"}, body
-    if field is not None:
-        assert error.get("field") == field, body
-    return error
 
 
 def login(client, username: str, password: str = PASSWORD):

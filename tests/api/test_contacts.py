@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.helpers import assert_error, create
+
 API = "/api/v1"
 CONTACT_FIELDS = {
     "no",
@@ -38,23 +40,8 @@ CONTACT_FIELDS = {
 ASSIGNMENT_KINDS = ["mailing-groups", "industry-groups", "job-responsibilities"]
 
 
-def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert error["code"] == code, body
-    assert isinstance(error["message"], str) and error["message"], body
-    assert set(error) <= {"code", "message", "field"}, body
-    if field is not None:
-        assert error.get("field") == field, body
-    return error
 
 
-def create(client, headers, path: str, body: dict) -> dict:
-    response = client.post(f"{API}/{path}", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def contact(client, headers, no: str) -> dict:

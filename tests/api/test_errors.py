@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rapport.app import create_app
+from tests.api.helpers import assert_error
 
 API = "/api/v1"
 CODES = {
@@ -45,19 +46,6 @@ CREATE_ROUTES = {
 KEY = {"users": "username", "contacts": "no"}
 
 
-def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert error["code"] == code == CODES[status], body
-    assert isinstance(error["message"], str) and error["message"], body
-    assert "Traceback" not in error["message"]
-    assert set(error) <= {"code", "message", "field"}, body
-    if field is not None:
-        assert error.get("field") == field, body
-    return error
 
 
 def keys(client, admin, path: str) -> list[str]:

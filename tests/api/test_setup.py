@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.api.helpers import assert_error, create
+
 API = "/api/v1"
 
 DOCUMENT_TYPES = [
@@ -51,23 +53,8 @@ MARKETING_SETUP_DEFAULTS = {
 }
 
 
-def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert error["code"] == code, body
-    assert isinstance(error["message"], str) and error["message"], body
-    assert set(error) <= {"code", "message", "field"}, body
-    if field is not None:
-        assert error.get("field") == field, body
-    return error
 
 
-def create(client, headers, path: str, body: dict) -> dict:
-    response = client.post(f"{API}/{path}", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def use_contact_series(client, admin, **series) -> None:

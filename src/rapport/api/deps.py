@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rapport import accounts
 from rapport.accounts import User
-from rapport.errors import Invalid, Unauthorized
+from rapport.errors import Invalid, TooManyRequests, Unauthorized
 from rapport.filters import FieldSpec, compile_filters
 
 _FILTER_PARAM = re.compile(r"^filter\[([A-Za-z0-9_]+)\]$")
@@ -52,6 +52,26 @@ def current_user(request: Request) -> User:
     with request.app.state.sessionmaker() as session:
         user = request.app.state.tokens.user_for(session, bearer_token(request))
     request.state.user = user
+    return user
+
+
+def sign_in(request: Request, session: Session, username: str, password: str) -> User:
+    """Check a username and password with the configured throttle; a failure is recorded (committed)
+    before it is raised, so repeated failures count."""
+    s = request.app.state.settings
+    try:
+        user = accounts.authenticate(
+            session,
+            username,
+            password,
+            max_failures=s.login_max_failures,
+            window_seconds=s.login_window_seconds,
+            lockout_seconds=s.login_lockout_seconds,
+        )
+    except (Unauthorized, TooManyRequests):
+        session.commit()
+        raise
+    session.commit()
     return user
 
 

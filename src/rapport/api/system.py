@@ -9,9 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 from rapport import __version__, accounts
 from rapport.accounts import UserCreate, UserUpdate
-from rapport.api.deps import Admin, ListParamsDep, SessionDep, commit, keyset_page
+from rapport.api.deps import Admin, ListParamsDep, SessionDep, commit, keyset_page, sign_in
 from rapport.core.enums import Role, captions
-from rapport.errors import TooManyRequests, Unauthorized
 from rapport.filters import field_specs
 
 router = APIRouter()
@@ -66,20 +65,7 @@ def token(
     password: Annotated[str, Form()],
 ) -> Token:
     """Exchange a username and password for a bearer token."""
-    s = request.app.state.settings
-    try:
-        user = accounts.authenticate(
-            session,
-            username,
-            password,
-            max_failures=s.login_max_failures,
-            window_seconds=s.login_window_seconds,
-            lockout_seconds=s.login_lockout_seconds,
-        )
-    except (Unauthorized, TooManyRequests):
-        commit(session)  # keep the record of the failure
-        raise
-    commit(session)
+    user = sign_in(request, session, username, password)
     return Token(access_token=request.app.state.tokens.issue(user))
 
 

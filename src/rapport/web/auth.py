@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from rapport import accounts
-from rapport.api.deps import SessionDep
+from rapport.api.deps import SessionDep, sign_in
 from rapport.errors import TooManyRequests, Unauthorized
 from rapport.web.common import check_csrf, render
 
@@ -31,18 +30,9 @@ async def login(request: Request, session: SessionDep) -> Any:
     username = str(form.get("username", ""))
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/")))
-    s = request.app.state.settings
     try:
-        user = accounts.authenticate(
-            session,
-            username,
-            password,
-            max_failures=s.login_max_failures,
-            window_seconds=s.login_window_seconds,
-            lockout_seconds=s.login_lockout_seconds,
-        )
+        user = sign_in(request, session, username, password)
     except (Unauthorized, TooManyRequests) as exc:
-        session.commit()
         status = 429 if isinstance(exc, TooManyRequests) else 401
         return render(
             request,
@@ -50,7 +40,6 @@ async def login(request: Request, session: SessionDep) -> Any:
             {"user": None, "next": target, "error": exc.message, "username": username},
             status_code=status,
         )
-    session.commit()
     request.session.clear()
     request.session["uid"] = user.id
     request.session["tk"] = user.token_key
