@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -25,10 +25,16 @@ _FILTER_PARAM = re.compile(r"^filter\[([A-Za-z0-9_]+)\]$")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session for this request; the route commits, this only closes (rolling back the rest)."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for this request; the route commits, this only closes (rolling back the rest).
+
+    Async on purpose: closing runs on the event loop at once, not in a thread-pool slot it would
+    have to wait for while still holding a connection (and, on SQLite, the write lock)."""
     state = request.app.state
-    session = (state.write_sessionmaker if request.method in WRITE_METHODS else state.sessionmaker)()
+    write = request.method in WRITE_METHODS
+    session = (state.write_sessionmaker if write else state.sessionmaker)()
+    if write:
+        session.info["read_bind"] = state.engine
     try:
         yield session
     finally:
@@ -197,5 +203,8 @@ def parse_date_param(params: ListParams | dict[str, str], name: str) -> dt.date 
 
 
 def commit(session: Session) -> None:
-    """The one commit of a request."""
+    """The one commit of a request; what the route reads afterwards takes no write lock."""
     session.commit()
+    read_bind = session.info.get("read_bind")
+    if read_bind is not None:
+        session.bind = read_bind
