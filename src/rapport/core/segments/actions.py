@@ -125,9 +125,17 @@ def _qualifying(criteria: crit.CriteriaMap, data: AddContacts) -> Any:
 
 
 def _fill_candidates(session: Session, source: Any) -> None:
+    """Materialise the contacts an action works on into a temporary table of this connection."""
     session.execute(text("CREATE TEMP TABLE IF NOT EXISTS seg_candidate (contact_no VARCHAR(20) PRIMARY KEY)"))
-    session.execute(text("DELETE FROM seg_candidate"))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    session.execute(text("TRUNCATE seg_candidate" if postgres else "DELETE FROM seg_candidate"))
     session.execute(insert(_candidates).from_select(["contact_no"], select(source.subquery().c[0]).distinct()))
+    if postgres:
+        session.execute(text("ANALYZE seg_candidate"))  # so the planner knows its real size
+
+
+def _in_candidates(contact_no: Any) -> Any:
+    return exists().where(_candidates.c.contact_no == contact_no)
 
 
 def _classify(segment_no: str, data: AddContacts) -> tuple[Any, Any, Any]:
@@ -202,13 +210,25 @@ def delete_lines(session: Session, segment_no: str, line_filter: Any, action_no:
     if action_no is not None:
         record_history(session, segment_no, action_no, "deletion", line_filter)
     doomed = select(SegmentLine.line_no).where(SegmentLine.segment_no == segment_no, line_filter)
-    session.execute(
-        delete(SegmentInteractionLanguage).where(
-            SegmentInteractionLanguage.segment_no == segment_no,
-            SegmentInteractionLanguage.segment_line_no.in_(doomed),
-        )
+    has_line_languages = session.scalar(
+        select(SegmentInteractionLanguage.segment_line_no)
+        .where(SegmentInteractionLanguage.segment_no == segment_no, SegmentInteractionLanguage.segment_line_no != 0)
+        .limit(1)
     )
-    result = session.execute(delete(SegmentLine).where(SegmentLine.segment_no == segment_no, line_filter))
+    if has_line_languages is not None:
+        session.execute(
+            delete(SegmentInteractionLanguage)
+            .where(
+                SegmentInteractionLanguage.segment_no == segment_no,
+                SegmentInteractionLanguage.segment_line_no.in_(doomed),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    result = session.execute(
+        delete(SegmentLine)
+        .where(SegmentLine.segment_no == segment_no, line_filter)
+        .execution_options(synchronize_session=False)
+    )
     return rowcount(result)
 
 
@@ -219,7 +239,7 @@ def remove_contacts(session: Session, segment_no: str, action: str, data: Remove
     crit.validate(criteria)
     action_no = record_action(session, header.no, action, {"entire_companies": data.entire_companies}, criteria)
     _fill_candidates(session, _matching(header.no, criteria, data.entire_companies))
-    in_m = SegmentLine.contact_no.in_(select(_candidates.c.contact_no))
+    in_m = _in_candidates(SegmentLine.contact_no)
     removed = delete_lines(session, header.no, in_m if action == REDUCE else not_(in_m), action_no)
     return removed, action_no
 
@@ -246,7 +266,7 @@ def preview(session: Session, segment_no: str, action: str, body: dict[str, Any]
             criteria = crit.normalize(data_r.criteria)
             crit.validate(criteria)
             _fill_candidates(session, _matching(header.no, criteria, data_r.entire_companies))
-            in_m = SegmentLine.contact_no.in_(select(_candidates.c.contact_no))
+            in_m = _in_candidates(SegmentLine.contact_no)
             doomed = select(SegmentLine.contact_no).where(
                 SegmentLine.segment_no == header.no, in_m if action == REDUCE else not_(in_m)
             )
@@ -283,7 +303,7 @@ def go_back(session: Session, segment_no: str) -> dict[str, int]:
         mine, h.action_taken == "deletion"
     )
     restored = insert_lines(session, header, deleted, None)
-    session.execute(delete(h).where(mine))
+    session.execute(delete(h).where(mine).execution_options(synchronize_session=False))
     session.execute(
         delete(SegmentCriteriaAction).where(
             SegmentCriteriaAction.segment_no == header.no, SegmentCriteriaAction.action_no == action_no

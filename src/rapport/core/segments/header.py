@@ -304,7 +304,9 @@ def delete_segment(session: Session, no: str) -> None:
     rows = session.scalars(select(SegmentInteractionLanguage).where(SegmentInteractionLanguage.segment_no == header.no))
     for row in list(rows):
         _drop_language(session, row)
-    session.execute(delete(SegmentLine).where(SegmentLine.segment_no == header.no))
+    session.execute(
+        delete(SegmentLine).where(SegmentLine.segment_no == header.no).execution_options(synchronize_session=False)
+    )
     session.delete(header)
     session.flush()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Integer, Numeric, String, and_, case, func, insert, literal, select
+from sqlalchemy import BigInteger, Boolean, Date, Integer, Numeric, String, and_, case, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from rapport.core.contacts import Contact
@@ -110,7 +110,7 @@ def insert_lines(
         columns["campaign_no"] = src.c.campaign_no
     # A restored line keeps its old number (older history still points at it); new lines follow the last.
     restored = "line_no" in src.c
-    line_no = src.c.line_no if restored else _lit(base, Integer) + func.row_number().over(order_by=order) * LINE_STEP
+    line_no = src.c.line_no if restored else _lit(base, BigInteger) + func.row_number().over(order_by=order) * LINE_STEP
     names = ["segment_no", "line_no", *columns]
     select_rows = select(_lit(header.no, String), line_no, *columns.values()).select_from(
         src.join(c, c.no == src.c.contact_no)

@@ -92,10 +92,18 @@ def _check_lines(session: Session, no: str, deliver: bool) -> None:
 def _campaign_entries(session: Session, header: SegmentHeader, entry_no: int, user_id: str) -> dict[str, int]:
     """One campaign entry per campaign of the segment (3.12 step 4), from its first line."""
     L = SegmentLine
-    first_lines = session.execute(
-        select(L.campaign_no, L.date, L.salesperson_code)
+    rank = (
+        func.row_number().over(partition_by=L.campaign_no, order_by=(L.date, L.line_no)).label("rank")
+    )
+    ranked = (
+        select(L.campaign_no, L.date, L.salesperson_code, rank)
         .where(L.segment_no == header.no, L.campaign_no != "", L.contact_no != "")
-        .order_by(L.campaign_no, L.date, L.line_no)
+        .subquery()
+    )
+    first_lines = session.execute(
+        select(ranked.c.campaign_no, ranked.c.date, ranked.c.salesperson_code)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.campaign_no)
     ).all()
     result: dict[str, int] = {}
     for campaign_no, date, salesperson in first_lines:
@@ -220,6 +228,7 @@ def log_segment(
         update(attachments.Attachment)
         .where(attachments.Attachment.no.in_(select(L.attachment_no).where(with_contact, L.attachment_no.is_not(None))))
         .values(read_only=True)
+        .execution_options(synchronize_session=False)
     )
     _add_campaign_targets(session, no)
     follow_up = ""

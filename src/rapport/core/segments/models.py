@@ -6,7 +6,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, Time
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Time,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport.db import Base
@@ -51,7 +64,7 @@ class SegmentLine(Base):
     )
 
     segment_no: Mapped[str] = mapped_column(_segment_fk(), primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    line_no: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     contact_no: Mapped[str] = mapped_column(String(20), default="")
     contact_company_no: Mapped[str] = mapped_column(String(20), default="")
     interaction_template_code: Mapped[str] = mapped_column(String(10), default="")
@@ -97,7 +110,7 @@ class SegmentHistory(Base):
 
     segment_no: Mapped[str] = mapped_column(_segment_fk(), primary_key=True)
     action_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    line_no: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     contact_no: Mapped[str] = mapped_column(String(20), default="")
     action_taken: Mapped[str] = mapped_column(String(20))  # insertion | deletion
 
@@ -108,7 +121,7 @@ class SegmentInteractionLanguage(Base):
     __tablename__ = "segment_interaction_language"
 
     segment_no: Mapped[str] = mapped_column(_segment_fk(), primary_key=True)
-    segment_line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    segment_line_no: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     language_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     description: Mapped[str] = mapped_column(String(100), default="")
     subject: Mapped[str] = mapped_column(String(100), default="")

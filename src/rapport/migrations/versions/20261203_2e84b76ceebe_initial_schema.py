@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8223d61266b6
+Revision ID: 2e84b76ceebe
 Revises:
-Create Date: 2026-12-03 05:49:32.534819
+Create Date: 2026-12-03 06:12:07.823500
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '8223d61266b6'
+revision: str = '2e84b76ceebe'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -432,7 +432,7 @@ def upgrade() -> None:
     op.create_table('segment_history',
     sa.Column('segment_no', sa.String(length=20), nullable=False),
     sa.Column('action_no', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('contact_no', sa.String(length=20), nullable=False),
     sa.Column('action_taken', sa.String(length=20), nullable=False),
     sa.ForeignKeyConstraint(['segment_no'], ['segment_header.no'], name=op.f('fk_segment_history_segment_no_segment_header'), ondelete='CASCADE'),
@@ -440,7 +440,7 @@ def upgrade() -> None:
     )
     op.create_table('segment_interaction_language',
     sa.Column('segment_no', sa.String(length=20), nullable=False),
-    sa.Column('segment_line_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('segment_line_no', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('language_code', sa.String(length=10), nullable=False),
     sa.Column('description', sa.String(length=100), nullable=False),
     sa.Column('subject', sa.String(length=100), nullable=False),
@@ -450,7 +450,7 @@ def upgrade() -> None:
     )
     op.create_table('segment_line',
     sa.Column('segment_no', sa.String(length=20), nullable=False),
-    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('contact_no', sa.String(length=20), nullable=False),
     sa.Column('contact_company_no', sa.String(length=20), nullable=False),
     sa.Column('interaction_template_code', sa.String(length=10), nullable=False),
