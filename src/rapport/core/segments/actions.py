@@ -238,8 +238,11 @@ def remove_contacts(session: Session, segment_no: str, action: str, data: Remove
     criteria = crit.normalize(data.criteria)
     crit.validate(criteria)
     action_no = record_action(session, header.no, action, {"entire_companies": data.entire_companies}, criteria)
-    _fill_candidates(session, _matching(header.no, criteria, data.entire_companies))
-    in_m = _in_candidates(SegmentLine.contact_no)
+    if data.entire_companies:
+        _fill_candidates(session, _matching(header.no, criteria, data.entire_companies))
+        in_m = _in_candidates(SegmentLine.contact_no)
+    else:  # the line's own contact decides: one correlated EXISTS, no candidate table
+        in_m = exists().where(Contact.no == SegmentLine.contact_no, crit.condition(criteria))
     removed = delete_lines(session, header.no, in_m if action == REDUCE else not_(in_m), action_no)
     return removed, action_no
 
