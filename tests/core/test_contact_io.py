@@ -366,3 +366,22 @@ def test_progress_is_reported_as_rows_are_inserted(session: Session, tmp_path: P
     result = import_contacts(session, write(tmp_path, "no,name\n" + lines), progress=seen.append)
     assert result.imported == 25_000
     assert seen[-1] == 25_000 and seen == sorted(seen) and len(seen) >= 2
+
+
+def test_a_file_larger_than_what_is_kept_in_memory_is_read_again_for_the_insert(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contact_io, "KEEP_ROWS", 2)
+    path = write(
+        tmp_path,
+        "no,type,name,company_no,email\n"
+        "C1,company,Good,,info@good.example\n"
+        "C2,company,Bad,,@bad\n"
+        "P1,person,Of Good,C1,\n"
+        "P2,person,Of Bad,C2,\n",
+    )
+    result = import_contacts(session, path, skip_invalid=True)
+    assert (result.imported, result.skipped) == (2, 2)
+    people = contacts_by_no(session)
+    assert sorted(people) == ["C1", "P1"]
+    assert people["P1"]["company_name"] == "Good"

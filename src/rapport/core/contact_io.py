@@ -74,6 +74,7 @@ _TYPES = frozenset(t.value for t in ContactType)
 _CORRESPONDENCE_TYPES = frozenset(t.value for t in CorrespondenceType)
 _EMAIL = re.compile(EMAIL_PATTERN)
 _TAIL = re.compile(r"(\d+)(\D*)$")
+KEEP_ROWS = 250_000  # up to this many rows the file is read once; larger files are read twice
 
 EXPORT_FILTER_FIELDS = CONTACT_FILTER_FIELDS
 
@@ -159,6 +160,8 @@ class _Validator:
         self.drawn: dict[int, str] = {}
         self.db_empty = False
         self.rows = 0
+        # The values read while checking, kept for the insert so the file is read once (small files).
+        self.kept: list[tuple[int, list[Any]]] | None = []
 
     # header and rows
 
@@ -228,6 +231,11 @@ class _Validator:
                        f"{self.width} columns of the header")
             return
         values = self.values(row)
+        if self.kept is not None:
+            if len(self.kept) < KEEP_ROWS:
+                self.kept.append((line, values))
+            else:
+                self.kept = None
         for position, at in self.booleans:
             if values[at] is None:
                 self.error(line, INSERT_COLUMNS[at], f'"{row[position]}" is not a boolean; use '
@@ -372,13 +380,18 @@ class _Validator:
             values[_BLOCKED] = True
         return values
 
-    def prepared(self, records: Iterable[tuple[int, list[str]]]) -> Iterator[list[Any]]:
-        """The values to insert, from a second reading of the rows that `check` saw."""
+    def prepared(self, records: Iterable[tuple[int, list[str]]] | None) -> Iterator[list[Any]]:
+        """The values to insert: those kept while checking, or a second reading of the rows."""
         bad_lines, drawn = self.bad_lines, self.drawn
-        for line, row in records:
+        source: Iterable[tuple[int, list[Any]]]
+        if records is None:
+            assert self.kept is not None
+            source = self.kept
+        else:
+            source = ((line, self.values(row)) for line, row in records)
+        for line, values in source:
             if line in bad_lines:
                 continue
-            values = self.values(row)
             no = values[_NO] or drawn.get(line)
             if no:  # else numbers were not drawn: the import does not happen
                 yield self.finish(values, no)
@@ -544,8 +557,11 @@ def import_contacts(
             validator.draw_numbers(skip_invalid)
         if validator.fatal or (validator.errors and not skip_invalid):
             return ImportResult(0, validator.rows, validator.errors)
-        f.seek(start)
-        rows = validator.prepared(_records(f, None))
+        if validator.kept is not None:
+            rows = validator.prepared(None)
+        else:
+            f.seek(start)
+            rows = validator.prepared(_records(f, None))
         session.flush()
         if dialect_name(session) == "postgresql":
             imported = _copy_rows(session, rows, progress)
