@@ -172,12 +172,9 @@ def add_contacts(session: Session, segment_no: str, data: AddContacts) -> AddRes
     _fill_candidates(session, _qualifying(criteria, data))
     _, skipped = _count_skipped(session, header.no, data)
     blocked, excluded, present = _classify(header.no, data)
-    source = (
-        select(Contact.no.label("contact_no"))
-        .select_from(_candidates.join(Contact, Contact.no == _candidates.c.contact_no))
-        .where(not_(blocked), not_(excluded), not_(present))
-    )
-    added = insert_lines(session, header, source, action_no)
+    source = select(_candidates.c.contact_no.label("contact_no"))
+    keep = and_(not_(blocked), not_(excluded), not_(present))
+    added = insert_lines(session, header, source, action_no, where=keep)
     return AddResult(added=added, action_no=action_no, skipped=skipped)
 
 

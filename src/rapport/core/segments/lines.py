@@ -96,7 +96,12 @@ def last_line_no(session: Session, segment_no: str) -> int:
 
 
 def insert_lines(
-    session: Session, header: SegmentHeader, source: Any, action_no: int | None, base: int | None = None
+    session: Session,
+    header: SegmentHeader,
+    source: Any,
+    action_no: int | None,
+    base: int | None = None,
+    where: Any = None,
 ) -> int:
     """Insert one line per row of `source` (columns: contact_no, optional seq, campaign_no and line_no)
     with fresh defaults, numbered on from the last line (or at `line_no`); record history Insertion
@@ -115,6 +120,8 @@ def insert_lines(
     select_rows = select(_lit(header.no, String), line_no, *columns.values()).select_from(
         src.join(c, c.no == src.c.contact_no)
     )
+    if where is not None:  # conditions on the contact, applied to this statement's own join
+        select_rows = select_rows.where(where)
     result = session.execute(
         insert(SegmentLine).from_select(names, select_rows).execution_options(preserve_rowcount=True)
     )
