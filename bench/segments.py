@@ -28,8 +28,8 @@
    Each side works on its own copy of the segment, made (and dropped) outside the timing. On PostgreSQL a statement
    running longer than `--timeout` seconds (statement_timeout) fails that operation: seconds null, the statement in
    `error`, no more runs of it.
-3. Memory: logs a segment of `--memory-lines` lines (made by SQL, numbered like Add Contacts; on PostgreSQL by 1
-   when lines * LINE_STEP would overflow the INTEGER line_no) in a subprocess and reports its peak RSS (< 300 MB).
+3. Memory: logs a segment of `--memory-lines` lines (made by SQL, numbered like Add Contacts) in a subprocess
+   and reports its peak RSS (< 300 MB).
 
 Prints one JSON object per operation on stdout: operation, backend, rows, seconds and limit_seconds (medians),
 ratio (of the medians; target <= 2), the single runs and the load average; progress (and, with --profile, the
@@ -692,15 +692,12 @@ def measure(engine: Engine, factory: sessionmaker[Session], results: Results, ru
 
 
 def memory_segment(engine: Engine, factory: sessionmaker[Session], lines: int) -> tuple[str, str]:
-    """A segment of `lines` lines over the contacts (repeated when there are fewer), as Add Contacts would
-    number them; PostgreSQL's int4 line_no cannot hold lines * LINE_STEP beyond 214,748 lines, then step 1."""
+    """A segment of `lines` lines over the contacts (repeated when there are fewer), numbered as Add Contacts
+    would number them (line numbers are 64-bit)."""
     no = new_segment(factory)
     params, ignore_corres = header_params(factory, no)
     note = ""
     step = LINE_STEP
-    if engine.dialect.name == "postgresql" and lines * LINE_STEP > 2**31 - 1:
-        step = 1
-        note = f"line_no is INTEGER: {lines} lines * LINE_STEP {LINE_STEP} overflow it; lines numbered by 1"
     with engine.begin() as conn:
         contacts = conn.execute(typed("SELECT count(*) FROM contact WHERE privacy_blocked = :false"),
                                 {"false": False}).scalar_one()
