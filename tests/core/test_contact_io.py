@@ -385,3 +385,18 @@ def test_a_file_larger_than_what_is_kept_in_memory_is_read_again_for_the_insert(
     people = contacts_by_no(session)
     assert sorted(people) == ["C1", "P1"]
     assert people["P1"]["company_name"] == "Good"
+
+
+def test_a_large_import_into_a_small_table_rebuilds_the_indexes_it_dropped(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    from sqlalchemy import inspect
+
+    monkeypatch.setattr(contact_io, "REBUILD_INDEXES_FROM", 1)
+    path = write(tmp_path, "no,type,name,company_no\nC1,company,Acme,\nP1,person,Jo,C1\n")
+    result = import_contacts(session, path)
+    assert result.imported == 2
+    session.commit()
+    names = {i["name"] for i in inspect(session.get_bind()).get_indexes("contact")}
+    assert {i.name for i in Contact.__table__.indexes} <= names
+    assert session.scalar(select(Contact.company_name).where(Contact.no == "P1")) == "Acme"

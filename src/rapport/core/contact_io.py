@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, Any, NamedTuple, cast
 
-from sqlalchemy import Table, exists, insert, select
+from sqlalchemy import Table, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from rapport.core import setup
@@ -74,6 +74,7 @@ _TYPES = frozenset(t.value for t in ContactType)
 _CORRESPONDENCE_TYPES = frozenset(t.value for t in CorrespondenceType)
 _EMAIL = re.compile(EMAIL_PATTERN)
 _TAIL = re.compile(r"(\d+)(\D*)$")
+REBUILD_INDEXES_FROM = 20_000  # rows: from here on, indexes are rebuilt after the insert (SQLite)
 KEEP_ROWS = 250_000  # up to this many rows the file is read once; larger files are read twice
 
 EXPORT_FILTER_FIELDS = CONTACT_FILTER_FIELDS
@@ -566,13 +567,30 @@ def import_contacts(
         if dialect_name(session) == "postgresql":
             imported = _copy_rows(session, rows, progress)
         else:
-            imported = _insert_rows(session, rows, progress)
+            imported = _insert_rows(session, rows, progress, expected=validator.rows - len(validator.bad_lines))
     skipped = validator.rows - imported
     return ImportResult(imported, skipped, validator.errors)
 
 
-def _insert_rows(session: Session, rows: Iterator[list[Any]], progress: Progress | None) -> int:
+def _insert_rows(
+    session: Session, rows: Iterator[list[Any]], progress: Progress | None, expected: int = 0
+) -> int:
     connection = session.connection()
+    existing = int(connection.execute(select(func.count()).select_from(_TABLE)).scalar_one())
+    # A large file into a small table: build the secondary indexes once at the end instead of
+    # maintaining them row by row (same transaction: SQLite's DDL is transactional).
+    rebuild = expected >= REBUILD_INDEXES_FROM and expected > existing
+    if rebuild:  # an error rolls the drops back with everything else
+        for index in _TABLE.indexes:
+            index.drop(connection)
+    done = _insert_batches(connection, rows, progress)
+    if rebuild:
+        for index in _TABLE.indexes:
+            index.create(connection)
+    return done
+
+
+def _insert_batches(connection: Any, rows: Iterator[list[Any]], progress: Progress | None) -> int:
     # The Core statement compiled once, run as the driver's executemany of positional rows: the
     # per-row parameter processing of Session.execute would cost more than the insert itself.
     compiled = insert(_TABLE).compile(dialect=connection.dialect, column_keys=list(INSERT_COLUMNS))
