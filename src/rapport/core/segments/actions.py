@@ -7,7 +7,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import and_, column, delete, exists, func, insert, literal, not_, or_, select, table, text, union
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
 from sqlalchemy.orm import Session, aliased
 
 from rapport.core.base import Key10, StrictModel, Text100
@@ -204,9 +220,7 @@ def _matching(segment_no: str, criteria: crit.CriteriaMap, entire_companies: boo
 
 def delete_lines(session: Session, segment_no: str, line_filter: Any, action_no: int | None) -> int:
     """Delete the segment's lines matching the filter (history Deletion rows, unique languages)."""
-    if action_no is not None:
-        record_history(session, segment_no, action_no, "deletion", line_filter)
-    doomed = select(SegmentLine.line_no).where(SegmentLine.segment_no == segment_no, line_filter)
+    mine = and_(SegmentLine.segment_no == segment_no, line_filter)
     has_line_languages = session.scalar(
         select(SegmentInteractionLanguage.segment_line_no)
         .where(SegmentInteractionLanguage.segment_no == segment_no, SegmentInteractionLanguage.segment_line_no != 0)
@@ -217,15 +231,34 @@ def delete_lines(session: Session, segment_no: str, line_filter: Any, action_no:
             delete(SegmentInteractionLanguage)
             .where(
                 SegmentInteractionLanguage.segment_no == segment_no,
-                SegmentInteractionLanguage.segment_line_no.in_(doomed),
+                SegmentInteractionLanguage.segment_line_no.in_(select(SegmentLine.line_no).where(mine)),
             )
             .execution_options(synchronize_session=False)
         )
-    result = session.execute(
-        delete(SegmentLine)
-        .where(SegmentLine.segment_no == segment_no, line_filter)
-        .execution_options(synchronize_session=False)
-    )
+    if action_no is not None and session.get_bind().dialect.name == "postgresql":
+        # One statement: the DELETE hands its rows to the history INSERT (the filter runs once).
+        deleted = (
+            delete(SegmentLine)
+            .where(mine)
+            .returning(SegmentLine.segment_no, SegmentLine.line_no, SegmentLine.contact_no)
+            .cte("deleted")
+        )
+        history = select(
+            deleted.c.segment_no,
+            literal(action_no, Integer),
+            deleted.c.line_no,
+            deleted.c.contact_no,
+            literal("deletion", String),
+        )
+        result = session.execute(
+            insert(SegmentHistory)
+            .from_select(["segment_no", "action_no", "line_no", "contact_no", "action_taken"], history)
+            .execution_options(preserve_rowcount=True)
+        )
+        return rowcount(result)
+    if action_no is not None:
+        record_history(session, segment_no, action_no, "deletion", line_filter)
+    result = session.execute(delete(SegmentLine).where(mine).execution_options(synchronize_session=False))
     return rowcount(result)
 
 
