@@ -55,9 +55,6 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-Username = str
-
-
 class UserCreate(StrictModel):
     username: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.@-]+$")
     role: Role

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from rapport.cli import app
@@ -41,7 +39,11 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes."),
-    no_worker: bool = typer.Option(False, "--no-worker", help="Do not run a delivery worker thread."),
+    no_worker: bool = typer.Option(
+        False,
+        "--no-worker",
+        help="Run no delivery worker thread (accepted for the contract; delivery is not built yet).",
+    ),
     demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
 ) -> None:
     """Upgrade the database, then serve the UI at / and the API at /api/v1."""
@@ -55,8 +57,6 @@ def serve(
     ensure_first_admin()
     if demo or settings.demo:
         load_demo_if_empty()
-    if no_worker:
-        os.environ["RAPPORT_RUN_WORKER"] = "0"
     console.print(f"Rapport is serving on http://{host}:{port}/ (API at /api/v1)")
     uvicorn.run(
         "rapport.app:create_app",

@@ -48,13 +48,3 @@ def get_or_404(session: Session, model: type[M], key: Any, what: str) -> M:
         raise NotFound(f"{what} {key} does not exist.")
     return obj
 
-
-def apply_changes(obj: Any, changes: dict[str, Any]) -> dict[str, Any]:
-    """Set the given attributes; return the old values of those that changed."""
-    old: dict[str, Any] = {}
-    for name, value in changes.items():
-        current = getattr(obj, name)
-        if current != value:
-            old[name] = current
-            setattr(obj, name, value)
-    return old

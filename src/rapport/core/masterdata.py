@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from sqlalchemy import Boolean, ForeignKey, String, delete, exists, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rapport.core.base import Code10, Key10, Key20, StrictModel, Text50, Text100, get_or_404
+from rapport.core.base import Key10, Key20, StrictModel, Text50, Text100, get_or_404
 from rapport.db import Base
 from rapport.errors import Conflict, Invalid
 
@@ -257,9 +257,3 @@ def questionnaire_answers(session: Session, code: str) -> list[ProfileAnswer]:
         )
     )
 
-
-def upper_code(value: str) -> str:
-    return value.strip().upper()
-
-
-__all__ = ["Code10", "upper_code"]

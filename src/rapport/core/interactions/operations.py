@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from rapport.core import attachments, campaigns, segments_guard
@@ -260,6 +260,3 @@ def has_comments(session: Session, entry_nos: Sequence[int]) -> set[int]:
         )
     )
 
-
-def set_delivery_status(session: Session, entry_nos: Sequence[int], status: str) -> None:
-    session.execute(update(E).where(E.entry_no.in_(list(entry_nos))).values(delivery_status=status))

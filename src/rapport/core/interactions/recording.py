@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from rapport.core import attachments, campaigns, contacts, setup, templates
+from rapport.core import attachments, campaigns, setup, templates
 from rapport.core.base import Code10, Code20, Key10, Key20, StrictModel, Text80, Text100
 from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType, Evaluation, InformationFlow, InitiatedBy
@@ -428,5 +428,3 @@ def next_comment_line(session: Session, entry_no: int) -> int:
     last = session.scalar(select(func.max(InteractionComment.line_no)).where(InteractionComment.entry_no == entry_no))
     return (last or 0) + 10000
 
-
-__all__ = ["contacts"]
