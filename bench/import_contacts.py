@@ -13,22 +13,24 @@ import argparse
 import csv
 import json
 import random
+import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, Table, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import quoted_name
 
 import rapport.models  # noqa: F401  (registers every table)
 from rapport.core.contact_io import CSV_FIELDS, INSERT_COLUMNS, import_contacts
 from rapport.core.contacts import Contact
 from rapport.db import Base, make_engine, make_sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import fresh_database
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CITIES = ["Berlin", "Paris", "Lyon", "Madrid", "Porto", "Gent", "Bern", "Oslo", "Turku", "Graz"]
@@ -69,25 +71,13 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 @contextmanager
 def database(backend: str, tmp: Path) -> Iterator[Engine]:
     """A fresh database with the models' schema; PostgreSQL's is dropped afterwards."""
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
-        Base.metadata.create_all(engine)
-        yield engine
-        engine.dispose()
-        return
-    name = f"rapport_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(POSTGRES_SERVER).set(database=name).render_as_string(False))
-    try:
-        Base.metadata.create_all(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(backend, tmp) as url:
+        engine = make_engine(url)
+        try:
+            Base.metadata.create_all(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def raw_limit(engine: Engine, rows: list[tuple[Any, ...]]) -> float:

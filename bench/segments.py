@@ -47,7 +47,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,7 +55,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Engine, Numeric, Table, bindparam, event, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,6 +77,9 @@ from rapport.core.segments.models import SegmentHeader
 from rapport.core.templates import InteractionGroup, InteractionTemplate
 from rapport.db import make_engine, make_sessionmaker
 from rapport.migrate import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import fresh_database
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGET_RATIO = 2.0
@@ -135,24 +136,6 @@ def log(message: str) -> None:
 
 def load_average() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
-
-
-@contextmanager
-def fresh_database(backend: str, tmp: Path) -> Iterator[str]:
-    """A SQLite file in `tmp`, or `rapport_bench_<random>` on the local server, dropped (WITH FORCE) afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp / 'bench.db'}"
-        return
-    name = f"rapport_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Profiler:

@@ -17,6 +17,7 @@ from rapport.api.deps import (
     keyset_page,
     parse_date_param,
 )
+from rapport.api.schemas import Statistics
 from rapport.core import contacts, masterdata, statistics
 from rapport.core.campaigns import Campaign
 from rapport.core.contacts import Contact
@@ -35,11 +36,6 @@ from rapport.filters import field_specs
 
 router = APIRouter()
 
-
-class Statistics(BaseModel):
-    no_of_interactions: int = 0
-    cost: float = 0
-    duration_min: float = 0
 
 
 class SalespersonRead(Statistics):

@@ -20,6 +20,7 @@ from rapport.api.deps import (
     keyset_page,
     parse_date_param,
 )
+from rapport.api.schemas import Statistics
 from rapport.core import attachments, templates
 from rapport.core.attachments import Attachment
 from rapport.core.enums import CorrespondenceType, InformationFlow, InitiatedBy, WizardAction, captions
@@ -51,11 +52,6 @@ TEMPLATE_FIELDS = field_specs(
 LANGUAGE_FIELDS = field_specs(InteractionTemplateLanguage)
 _TEMPLATE_COLUMNS = [c.key for c in InteractionTemplate.__table__.columns]
 
-
-class Statistics(BaseModel):
-    no_of_interactions: int = 0
-    cost: float = 0
-    duration_min: float = 0
 
 
 class InteractionGroupRead(Statistics):
