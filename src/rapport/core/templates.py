@@ -135,6 +135,38 @@ def get_template(session: Session, code: str) -> InteractionTemplate:
     return get_or_404(session, InteractionTemplate, _key(code), "Interaction template")
 
 
+def require_template(session: Session, code: str, field: str = "interaction_template_code") -> InteractionTemplate:
+    """The template a request refers to, or Invalid naming the field (it is input, not a path)."""
+    try:
+        return get_template(session, code)
+    except NotFound as exc:
+        raise Invalid(f"Interaction template {code} does not exist.", field=field) from exc
+
+
+def apply_to_line(line: Any, template: InteractionTemplate, contact_type: str, forced_type: str = "") -> None:
+    """What choosing a template sets on a line or interaction (domain.md 3.4.4): group, description, cost,
+    duration, direction, campaign flags, and the correspondence type — a forced type (the segment header's)
+    first, then the template's when it ignores the contact's type or the contact has none, then the contact's,
+    else unchanged. Language, attachment and campaign are the caller's, as they depend on the context."""
+    previous = line.interaction_template_code
+    line.interaction_template_code = template.code
+    line.interaction_group_code = template.interaction_group_code
+    if not line.description or (previous and previous != template.code):
+        line.description = template.description
+    line.cost = Decimal(template.unit_cost)
+    line.duration_min = Decimal(template.unit_duration_min)
+    line.information_flow = template.information_flow
+    line.initiated_by = template.initiated_by
+    line.campaign_target = template.campaign_target
+    line.campaign_response = template.campaign_response
+    if forced_type:
+        line.correspondence_type = forced_type
+    elif template.ignore_contact_corres_type or (not contact_type and template.correspondence_type_default):
+        line.correspondence_type = template.correspondence_type_default
+    elif contact_type:
+        line.correspondence_type = contact_type
+
+
 def template_language(session: Session, template_code: str, language_code: str) -> InteractionTemplateLanguage | None:
     """The template's row for the language, if it has one."""
     return session.get(InteractionTemplateLanguage, (_key(template_code), _key(language_code)))

@@ -153,32 +153,10 @@ def set_contact(session: Session, draft: Draft, contact: Contact) -> None:
 
 def set_template(session: Session, draft: Draft, contact: Contact, code: str) -> None:
     """Interaction Template Code validation without a segment (domain.md 3.4.4)."""
-    try:
-        template = templates.get_template(session, code)
-    except NotFound as exc:
-        raise Invalid(f"Interaction template {code} does not exist.", field="interaction_template_code") from exc
-    previous = draft.interaction_template_code
-    previous_type = draft.correspondence_type
-    draft.interaction_template_code = template.code
+    template = templates.require_template(session, code)
+    templates.apply_to_line(draft, template, contact.correspondence_type)
     draft.language_code = templates.find_language(session, template.code, contact.language_code)
     draft.attachment_no = templates.attachment_for(session, template.code, draft.language_code)
-    draft.interaction_group_code = template.interaction_group_code
-    if not draft.description or (previous and previous != template.code):
-        draft.description = template.description
-    draft.cost = Decimal(template.unit_cost)
-    draft.duration_min = Decimal(template.unit_duration_min)
-    draft.information_flow = template.information_flow
-    draft.initiated_by = template.initiated_by
-    draft.campaign_target = template.campaign_target
-    draft.campaign_response = template.campaign_response
-    if template.ignore_contact_corres_type or (
-        not contact.correspondence_type and template.correspondence_type_default
-    ):
-        draft.correspondence_type = template.correspondence_type_default
-    elif contact.correspondence_type:
-        draft.correspondence_type = contact.correspondence_type
-    else:
-        draft.correspondence_type = previous_type
     if template.campaign_no:
         draft.campaign_no = template.campaign_no
 

@@ -159,10 +159,7 @@ def _set_template(session: Session, header: SegmentHeader, code: str, *, update_
             "The segment's interaction template cannot be cleared; choose another one.",
             field="interaction_template_code",
         )
-    try:
-        template = templates.get_template(session, code)
-    except NotFound as exc:
-        raise Invalid(f"Interaction template {code} does not exist.", field="interaction_template_code") from exc
+    template = templates.require_template(session, code)
     if update_lines:
         session.execute(
             update(SegmentLine)

@@ -141,29 +141,10 @@ def _apply(session: Session, header: SegmentHeader, line: SegmentLine, given: di
 
 def _set_template(session: Session, header: SegmentHeader, line: SegmentLine, code: str) -> None:
     """Interaction Template Code on a line (3.4.4, without line-specific language copies)."""
-    try:
-        template = templates.get_template(session, code)
-    except NotFound as exc:
-        raise Invalid(f"Interaction template {code} does not exist.", field="interaction_template_code") from exc
+    template = templates.require_template(session, code)
     contact = session.get(Contact, line.contact_no)
-    previous = line.interaction_template_code
-    line.interaction_template_code = template.code
-    line.interaction_group_code = template.interaction_group_code
-    if not line.description or previous:
-        line.description = template.description
-    line.cost = template.unit_cost
-    line.duration_min = template.unit_duration_min
-    line.information_flow = template.information_flow
-    line.initiated_by = template.initiated_by
-    line.campaign_target = template.campaign_target
-    line.campaign_response = template.campaign_response
-    contact_type = contact.correspondence_type if contact else ""
-    if header.ignore_contact_corres_type and header.correspondence_type_default:
-        line.correspondence_type = header.correspondence_type_default
-    elif template.ignore_contact_corres_type or (not contact_type and template.correspondence_type_default):
-        line.correspondence_type = template.correspondence_type_default
-    elif contact_type:
-        line.correspondence_type = contact_type
+    forced = header.correspondence_type_default if header.ignore_contact_corres_type else ""
+    templates.apply_to_line(line, template, contact.correspondence_type if contact else "", forced)
     line.campaign_no = header.campaign_no or template.campaign_no or line.campaign_no
     contact_language = contact.language_code if contact else ""
     if template.code == header.interaction_template_code:
