@@ -379,3 +379,25 @@ def test_a_sales_user_may_record_but_a_viewer_may_not(client, headers_for, crm):
         headers=headers_for("viewer"),
     )
     assert refused.status_code == 403
+
+
+def test_deleting_canceled_entries_removes_their_comments_and_unique_attachments(client, admin, crm):
+    client.post(f"{API}/languages", json={"code": "ENU", "name": "English"}, headers=admin)
+    client.post(f"{API}/interaction-templates/ABSTRACT/languages", json={"language_code": "ENU"}, headers=admin)
+    uploaded = client.put(
+        f"{API}/interaction-templates/ABSTRACT/languages/ENU/attachment",
+        files={"file": ("note.txt", b"Meeting notes", "text/plain")},
+        headers=admin,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    client.patch(f"{API}/interaction-templates/ABSTRACT", json={"language_code_default": "ENU"}, headers=admin)
+    entry = create(client, admin, comments=[{"comment": "keep?"}])
+    own = entry["attachment_no"]
+    assert own is not None and own != uploaded.json()["attachment_no"]  # the entry's own copy
+    assert client.get(f"{API}/attachments/{own}", headers=admin).status_code == 200
+    client.post(f"{API}/interactions/cancel", json={"entry_nos": [entry["entry_no"]]}, headers=admin)
+    assert client.post(f"{API}/interactions/delete-canceled", json={}, headers=admin).json() == {"deleted": 1}
+    assert client.get(f"{API}/attachments/{own}", headers=admin).status_code == 404
+    assert client.get(f"{API}/interactions/{entry['entry_no']}/comments", headers=admin).status_code == 404
+    template_file = uploaded.json()["attachment_no"]
+    assert client.get(f"{API}/attachments/{template_file}", headers=admin).status_code == 200

@@ -18,6 +18,7 @@ from rapport.core.interactions.models import InteractionComment
 from rapport.core.interactions.models import InteractionLogEntry as E
 from rapport.core.interactions.recording import get_entry, next_comment_line
 from rapport.core.templates import InteractionTemplateLanguage
+from rapport.db import rowcount
 from rapport.errors import Conflict, Invalid, NotFound
 
 
@@ -141,26 +142,34 @@ def delete_entry(session: Session, entry_no: int) -> None:
     entry = get_entry(session, entry_no)
     if not (entry.postponed or entry.canceled):
         raise Conflict(f"Interaction log entry {entry_no} is neither postponed nor canceled; cancel it first.")
-    _delete_entries(session, [entry])
+    session.expunge(entry)
+    _delete_where(session, E.entry_no == entry_no)
 
 
-def _delete_entries(session: Session, entries: Sequence[E]) -> None:
-    nos = [e.entry_no for e in entries]
-    targets = {(e.campaign_no, e.contact_company_no) for e in entries if e.campaign_no and e.campaign_target}
-    attachment_nos = {e.attachment_no for e in entries if e.attachment_no is not None}
-    for chunk in _chunks(nos):
-        session.execute(delete(InteractionComment).where(InteractionComment.entry_no.in_(chunk)))
-        session.execute(delete(E).where(E.entry_no.in_(chunk)))
-    session.expunge_all()
+def _delete_where(session: Session, condition: Any) -> int:
+    """Delete the entries matching `condition` with their comments (set-based), then the attachments
+    no one uses any more and the campaign targets no entry supports any more."""
+    attachment_nos = list(
+        session.scalars(select(E.attachment_no).where(condition, E.attachment_no.is_not(None)).distinct())
+    )
+    targets = session.execute(
+        select(E.campaign_no, E.contact_company_no)
+        .where(condition, E.campaign_no != "", E.campaign_target.is_(True))
+        .distinct()
+    ).all()
+    session.execute(
+        delete(InteractionComment)
+        .where(InteractionComment.entry_no.in_(select(E.entry_no).where(condition)))
+        .execution_options(synchronize_session=False)
+    )
+    deleted = rowcount(session.execute(delete(E).where(condition).execution_options(synchronize_session=False)))
     for no in attachment_nos:
-        remove_if_unique(session, no)
+        if no is not None:
+            remove_if_unique(session, no)
     for campaign_no, company_no in targets:
         campaigns.remove_target_if_unused(session, campaign_no, company_no)
     session.flush()
-
-
-def _chunks(values: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
+    return deleted
 
 
 def delete_canceled(session: Session, filters: DeleteCanceledFilters) -> int:
@@ -185,9 +194,7 @@ def delete_canceled(session: Session, filters: DeleteCanceledFilters) -> int:
         value = getattr(f, name)
         if value is not None:
             conditions.append(getattr(E, name) == value)
-    entries = list(session.scalars(select(E).where(and_(*conditions))))
-    _delete_entries(session, entries)
-    return len(entries)
+    return _delete_where(session, and_(*conditions))
 
 
 # --- comments ------------------------------------------------------------------------------
