@@ -99,3 +99,12 @@ def test_serve_on_an_empty_database_prints_an_admin_password_that_signs_in(tmp_p
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_demo_loads_an_empty_database_once(fresh_env):
+    run("db", "upgrade")
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "companies" in result.output and "interactions" in result.output
+    again = run("demo")
+    assert again.exit_code == 1 and "empty database" in again.output

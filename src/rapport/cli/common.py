@@ -24,7 +24,7 @@ def settings_from_env() -> Settings:
 
 def fail(message: str) -> NoReturn:
     """Print the message and exit with status 1."""
-    err_console.print(f"[red]Error:[/red] {message}", highlight=False)
+    err_console.print(f"[red]Error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
