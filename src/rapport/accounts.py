@@ -118,7 +118,7 @@ def create_user(session: Session, data: UserCreate) -> User:
         raise Conflict(f"User {data.username} already exists.", field="username")
     user = User(
         username=data.username,
-        role=data.role.value,
+        role=data.role,
         active=data.active,
         password_hash=hash_password(data.password),
         token_key=secrets.token_hex(16),
@@ -133,7 +133,7 @@ def update_user(session: Session, username: str, data: UserUpdate) -> User:
     """Change a user's role, password or active flag; a new password ends old tokens."""
     user = get_user(session, username)
     if data.role is not None:
-        user.role = data.role.value
+        user.role = data.role
     if data.active is not None:
         user.active = data.active
     if data.password is not None:

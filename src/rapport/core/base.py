@@ -11,9 +11,10 @@ from rapport.errors import NotFound
 
 
 class StrictModel(BaseModel):
-    """An input schema: unknown fields are refused, so a typo never silently does nothing."""
+    """An input schema: unknown fields are refused, so a typo never silently does nothing; enum fields
+    hold their API values (plain strings), ready for the database."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
 
 
 def _upper(value: Any) -> Any:

@@ -198,10 +198,6 @@ def has_interactions(session: Session, contact: Contact) -> bool:
 # --- commands ----------------------------------------------------------------------------
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
-
-
 def _company(session: Session, no: str) -> Contact:
     company = session.get(Contact, no)
     if company is None:
@@ -229,7 +225,7 @@ def _apply_privacy(contact: Contact, changes: dict[str, Any], was_blocked: bool)
 def create_contact(session: Session, data: ContactCreate) -> Contact:
     """Insert a company or person with the defaults of its company and Marketing Setup."""
     ms = setup.get_marketing_setup(session)
-    given = _plain(data.model_dump(exclude_unset=True, exclude_none=True))
+    given = data.model_dump(exclude_unset=True, exclude_none=True)
     no = given.pop("no", "")
     if no:
         setup.check_manual_no(session, ms.contact_nos, no)
@@ -281,7 +277,7 @@ def create_contact(session: Session, data: ContactCreate) -> Contact:
 def update_contact(session: Session, no: str, data: ContactUpdate) -> Contact:
     """Change a contact; a company's changes flow to its persons as Marketing Setup says."""
     contact = get_contact(session, no)
-    changes = _plain(data.model_dump(exclude_unset=True))
+    changes = data.model_dump(exclude_unset=True)
     for name, value in changes.items():
         if value is None:
             raise Invalid(f"{name} cannot be null.", field=name)
@@ -464,7 +460,7 @@ def set_business_relations(
         if bool(link.link_to_table) != bool(link.link_no):
             raise Invalid("link_to_table and link_no go together.", field="link_no")
     session.execute(delete(ContactBusinessRelation).where(ContactBusinessRelation.contact_no == contact.no))
-    session.add_all(ContactBusinessRelation(contact_no=contact.no, **_plain(link.model_dump())) for link in links)
+    session.add_all(ContactBusinessRelation(contact_no=contact.no, **link.model_dump()) for link in links)
     session.flush()
     return get_business_relations(session, contact.no)
 

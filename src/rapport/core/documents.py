@@ -38,7 +38,7 @@ class DocumentEvent(StrictModel):
         given = [n for n in ("contact_no", "customer_no", "vendor_no") if getattr(self, n)]
         if len(given) != 1:
             raise ValueError("give exactly one of contact_no, customer_no or vendor_no")
-        if not self.document_type.value:
+        if not self.document_type:
             raise ValueError("document_type must not be blank")
         return self
 
@@ -70,7 +70,7 @@ def _contact_for(session: Session, event: DocumentEvent) -> Contact | None:
 
 def log_document(session: Session, event: DocumentEvent, *, user_id: str) -> InteractionLogEntry | NotLogged:
     """Record the interaction Interaction Template Setup configures for the document type."""
-    template_code = setup.template_for(session, event.document_type.value)
+    template_code = setup.template_for(session, event.document_type)
     if not template_code:
         return NotLogged("no_template")
     template = templates.get_template(session, template_code)
@@ -88,7 +88,7 @@ def log_document(session: Session, event: DocumentEvent, *, user_id: str) -> Int
         return NotLogged("privacy_blocked")
     now = dt.datetime.now()
     draft = Draft(
-        document_type=event.document_type.value,
+        document_type=event.document_type,
         document_no=event.document_no,
         doc_no_occurrence=event.occurrence,
         version_no=event.version_no,

@@ -258,7 +258,7 @@ def update_marketing_setup(session: Session, data: MarketingSetupUpdate) -> Mark
             raise Invalid(f"{name} cannot be null.", field=name)
         if name.endswith("_nos") and value and session.get(NumberSeries, value) is None:
             raise Invalid(f"Number series {value} does not exist.", field=name)
-        setattr(setup, name, value.value if hasattr(value, "value") else value)
+        setattr(setup, name, value)
     if setup.default_language_code:
         masterdata.check_language(session, setup.default_language_code, "default_language_code")
     if setup.default_salesperson_code:

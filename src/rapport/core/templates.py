@@ -291,7 +291,7 @@ def create_template(session: Session, data: InteractionTemplateCreate) -> Intera
     given = data.model_fields_set
     language = values.pop("language_code_default")
     wizard_action = values.pop("wizard_action")
-    template = InteractionTemplate(**_plain(values), language_code_default="", wizard_action="")
+    template = InteractionTemplate(**values, language_code_default="", wizard_action="")
     _check_group(session, template.interaction_group_code)
     campaigns.check_campaign(session, template.campaign_no, "campaign_no")
     session.add(template)
@@ -317,7 +317,7 @@ def update_template(session: Session, code: str, data: InteractionTemplateUpdate
         _check_group(session, changes["interaction_group_code"])
     if "campaign_no" in changes:
         campaigns.check_campaign(session, changes["campaign_no"], "campaign_no")
-    for name, value in _plain(changes).items():
+    for name, value in changes.items():
         setattr(template, name, value)
     if language is not None and (language or language != template.language_code_default):
         _set_default_language(session, template, language)
@@ -344,10 +344,6 @@ def delete_template(session: Session, code: str) -> None:
         _drop_language_row(session, row)
     session.delete(template)
     session.flush()
-
-
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: (value.value if hasattr(value, "value") else value) for name, value in values.items()}
 
 
 def _check_group(session: Session, code: str) -> None:

@@ -132,7 +132,7 @@ def evaluate(session: Session, data: EvaluateRequest) -> list[E]:
     """Give every selected entry the same evaluation (canceled ones too)."""
     entries = _entries(session, data.entry_nos)
     for entry in entries:
-        entry.evaluation = data.evaluation.value
+        entry.evaluation = data.evaluation
     session.flush()
     return entries
 

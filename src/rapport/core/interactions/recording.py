@@ -185,7 +185,7 @@ def _apply_fields(session: Session, draft: Draft, data: _InteractionFields) -> N
             value = given[name]
             if value is None:
                 raise Invalid(f"{name} cannot be null.", field=name)
-            setattr(draft, name, value.value if hasattr(value, "value") else value)
+            setattr(draft, name, value)
     if given.get("language_code") is not None and given["language_code"] != draft.language_code:
         language = given["language_code"]
         if templates.template_language(session, draft.interaction_template_code, language) is None:

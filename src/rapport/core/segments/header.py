@@ -68,10 +68,6 @@ class SegmentLanguageUpdate(StrictModel):
     subject: Text100 | None = None
 
 
-def _plain(value: Any) -> Any:
-    return value.value if hasattr(value, "value") else value
-
-
 def create_segment(session: Session, data: SegmentCreate) -> SegmentHeader:
     """A new segment: number from Segment Nos. unless given, date today."""
     ms = setup.get_marketing_setup(session)
@@ -124,7 +120,6 @@ def _set_fields(session: Session, header: SegmentHeader, given: dict[str, Any], 
     language = given.pop("language_code_default", None)
     subject = given.pop("subject_default", None)
     for name, value in given.items():
-        value = _plain(value)
         if getattr(header, name) == value:
             continue
         setattr(header, name, value)

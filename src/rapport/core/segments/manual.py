@@ -135,7 +135,7 @@ def _apply(session: Session, header: SegmentHeader, line: SegmentLine, given: di
     if given.get("campaign_no"):
         campaigns.check_campaign(session, given["campaign_no"], "campaign_no")
     for name, value in given.items():
-        setattr(line, name, value.value if hasattr(value, "value") else value)
+        setattr(line, name, value)
     session.flush()
 
 
