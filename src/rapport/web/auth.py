@@ -1,4 +1,4 @@
-"""Sign in and sign out."""
+"""Sign in, sign out, and the language of the UI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from rapport.api.deps import SessionDep, sign_in
 from rapport.errors import TooManyRequests, Unauthorized
-from rapport.web.common import check_csrf, render
+from rapport.web import i18n
+from rapport.web.common import check_csrf, page_user, redirect, render
 
 router = APIRouter()
 
@@ -25,8 +26,7 @@ def login_form(request: Request, next: str = "/") -> Any:
 
 @router.post("/login")
 async def login(request: Request, session: SessionDep) -> Any:
-    await check_csrf(request)
-    form = await request.form()
+    form = await check_csrf(request)
     username = str(form.get("username", ""))
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/")))
@@ -51,3 +51,14 @@ async def logout(request: Request) -> Any:
     await check_csrf(request)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/language")
+async def change_language(request: Request, session: SessionDep) -> Any:
+    """Keep the chosen UI language as the user's own setting."""
+    form = await check_csrf(request)
+    user = page_user(request, session)
+    language = str(form.get("language", ""))
+    user.language = language if language in i18n.LANGUAGES else ""
+    session.commit()
+    return redirect(_safe_next(str(form.get("next", "/"))))
