@@ -162,7 +162,12 @@ def render(
     user = context.get("user")
     i18n.set_language(i18n.negotiate(getattr(user, "language", None), request.headers.get("accept-language")))
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
-    full: dict[str, Any] = {"csrf_token": csrf_token(request), "flashes": flashes, "errors": {}, "request_path": request.url.path}
+    full: dict[str, Any] = {
+        "csrf_token": csrf_token(request),
+        "flashes": flashes,
+        "errors": {},
+        "request_path": request.url.path,
+    }
     full.update(context)
     return templates.TemplateResponse(request, name, full, status_code=status_code, headers=dict(headers or {}))
 
