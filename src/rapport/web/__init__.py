@@ -1,9 +1,12 @@
-"""The server-rendered UI at / (Jinja2 + htmx)."""
+"""The server-rendered UI at / (Jinja2 + htmx): every module of this package with a `router`."""
+
+import importlib
+import pkgutil
 
 from fastapi import APIRouter
 
-from rapport.web import auth, home
-
 router = APIRouter(include_in_schema=False)
-for module in (auth, home):
-    router.include_router(module.router)
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    if isinstance(getattr(_module, "router", None), APIRouter):
+        router.include_router(_module.router)
