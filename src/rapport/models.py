@@ -1,7 +1,17 @@
 """Imports every model module so that Base.metadata knows all tables (Alembic, tests)."""
 
 from rapport import accounts
-from rapport.core import attachments, campaigns, contacts, interactions, masterdata, segments, setup, templates
+from rapport.core import (
+    attachments,
+    campaigns,
+    contacts,
+    deliveries,
+    interactions,
+    masterdata,
+    segments,
+    setup,
+    templates,
+)
 from rapport.db import Base
 
 __all__ = [
@@ -10,6 +20,7 @@ __all__ = [
     "attachments",
     "campaigns",
     "contacts",
+    "deliveries",
     "interactions",
     "masterdata",
     "segments",

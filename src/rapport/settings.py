@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "rapport@localhost"
+    # The delivery worker: how often it looks for mail, how long a claim lasts before another
+    # worker may take the message over (a worker that died), and how often a failure is retried.
+    worker_poll_seconds: float = Field(default=2.0, gt=0)
+    delivery_lease_seconds: int = Field(default=300, ge=1)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_batch_size: int = Field(default=50, ge=1)
 
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=1000, ge=1)

@@ -9,8 +9,9 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 
@@ -208,3 +209,14 @@ def commit(session: Session) -> None:
     read_bind = session.info.get("read_bind")
     if read_bind is not None:
         session.bind = read_bind
+
+
+def file_response(file_name: str, media_type: str, content: bytes) -> Response:
+    """A download with its file name (ASCII fallback and UTF-8) and media type, never sniffed."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in file_name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+    )

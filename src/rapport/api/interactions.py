@@ -17,6 +17,9 @@ from rapport.api.deps import (
     commit,
     keyset_page,
 )
+from rapport.core import deliveries
+from rapport.core.base import StrictModel
+from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions import operations as ops
 from rapport.core.interactions import queries, recording
 from rapport.core.interactions.models import InteractionComment, InteractionLogEntry
@@ -70,6 +73,7 @@ class InteractionRead(BaseModel):
     contact_via: str
     opportunity_no: str
     delivery_status: str
+    delivery_error: str
     has_comments: bool
 
 
@@ -184,6 +188,20 @@ def resume(
     entry_no: int, session: SessionDep, user: InteractionWriter, data: InteractionResume | None = Body(default=None)
 ) -> InteractionRead:
     entry = recording.resume_interaction(session, entry_no, data or InteractionResume(), user_id=user.username)
+    commit(session)
+    return entry_read(session, entry)
+
+
+class ResendRequest(StrictModel):
+    correspondence_type: CorrespondenceType | None = None
+
+
+@router.post("/interactions/{entry_no}/resend", response_model=InteractionRead)
+def resend(
+    entry_no: int, session: SessionDep, _: InteractionWriter, data: ResendRequest | None = None
+) -> InteractionRead:
+    """Deliver the entry's attachment again (an e-mail is queued; a letter is merged again)."""
+    entry = deliveries.resend(session, entry_no, data.correspondence_type if data else None)
     commit(session)
     return entry_read(session, entry)
 

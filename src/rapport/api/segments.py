@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, keyset_page
+from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, file_response, keyset_page
+from rapport.core import deliveries
 from rapport.core.base import Code10, StrictModel
 from rapport.core.contact_io import EXPORT_FIELDS
 from rapport.core.contacts import Contact, ContactMailingGroup
@@ -194,6 +195,8 @@ class LogResult(BaseModel):
     no_of_interactions: int
     follow_up_segment_no: str
     skipped: dict[str, int]
+    emails_queued: int = 0
+    letters: int = 0
 
 
 class ApplyMailingGroup(StrictModel):
@@ -370,6 +373,16 @@ def update_line(no: str, line_no: int, data: LineUpdate, session: SessionDep, _:
     line = manual.update_line(session, no, line_no, data)
     commit(session)
     return lines_read(session, [line])[0]
+
+
+@router.get("/segments/{no}/lines/{line_no}/document", response_class=Response)
+def line_document(no: str, line_no: int, session: SessionDep, _: Reader) -> Response:
+    """The merged document for the line's contact: a .docx for Word attachments, else HTML or text."""
+    document = deliveries.line_document(session, no, line_no)
+    response = file_response(document.file_name, document.media_type, document.content)
+    if document.missing_fields:
+        response.headers["X-Rapport-Missing-Fields"] = ",".join(sorted(document.missing_fields))
+    return response
 
 
 @router.delete("/segments/{no}/lines/{line_no}", status_code=204)
@@ -685,6 +698,13 @@ def uncancel_logged(entry_no: int, session: SessionDep, _: MarketingWriter) -> L
     logged = seglog.set_logged_canceled(session, entry_no, False)
     commit(session)
     return logged_read(session, [logged])[0]
+
+
+@router.get("/logged-segments/{entry_no}/letters", response_class=Response, tags=["logged segments"])
+def letters(entry_no: int, session: SessionDep, _: Reader) -> Response:
+    """Every Hard Copy letter of the logged segment in one printable .docx."""
+    document = deliveries.letters_document(session, entry_no)
+    return file_response(document.file_name, document.media_type, document.content)
 
 
 @router.post("/logged-segments/{entry_no}/follow-up", response_model=FollowUp, tags=["logged segments"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +16,7 @@ from rapport.api.deps import (
     Reader,
     SessionDep,
     commit,
+    file_response,
     keyset_page,
     parse_date_param,
 )
@@ -155,13 +155,7 @@ def attachment_read(attachment: Attachment) -> AttachmentRead:
 def download(session: Session, attachment: Attachment) -> Response:
     """The attachment's content as a download with its file name and media type."""
     content = attachments.read_content(session, attachment.no)
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in attachment.file_name)
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.file_name, safe='')}"
-    return Response(
-        content,
-        media_type=attachment.media_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
-    )
+    return file_response(attachment.file_name, attachment.media_type, content)
 
 
 # --- interaction groups --------------------------------------------------------------------

@@ -82,5 +82,6 @@ from rapport.cli import interactions as _interactions  # noqa: E402,F401
 from rapport.cli import segments as _segments  # noqa: E402,F401
 from rapport.cli import serve as _serve  # noqa: E402,F401  (registers commands)
 from rapport.cli import templates as _templates  # noqa: E402,F401
+from rapport.cli import worker as _worker  # noqa: E402,F401
 
 __all__ = ["app"]

@@ -42,7 +42,7 @@ def serve(
     no_worker: bool = typer.Option(
         False,
         "--no-worker",
-        help="Run no delivery worker thread (accepted for the contract; delivery is not built yet).",
+        help="Run no delivery worker thread (run `rapport worker` processes instead).",
     ),
     demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
 ) -> None:
@@ -57,6 +57,10 @@ def serve(
     ensure_first_admin()
     if demo or settings.demo:
         load_demo_if_empty()
+    if not no_worker:
+        from rapport.worker import start_thread
+
+        start_thread(settings)
     console.print(f"Rapport is serving on http://{host}:{port}/ (API at /api/v1)")
     uvicorn.run(
         "rapport.app:create_app",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Time
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rapport.db import Base
@@ -72,6 +72,9 @@ class InteractionLogEntry(Base):
     contact_via: Mapped[str] = mapped_column(String(80), default="")
     opportunity_no: Mapped[str] = mapped_column(String(20), default="")
     delivery_status: Mapped[str] = mapped_column(String(20), default="")
+    delivery_error: Mapped[str] = mapped_column(String(250), default="")
+    # The segment line's own text, kept for merging the letter or e-mail again on resend.
+    personal_text: Mapped[str] = mapped_column(Text, default="")
     send_word_docs_as_attachment: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -286,6 +286,12 @@ def log_interaction(
     _insert_comments(session, entry.entry_no, draft.comments or [])
     if not postponed and entry.campaign_no and entry.campaign_target:
         campaigns.add_target(session, entry.campaign_no, entry.contact_company_no)
+    if deliver and not postponed and entry.correspondence_type:
+        from rapport.core import deliveries
+
+        session.flush()
+        deliveries.deliver(session, InteractionLogEntry.entry_no == entry.entry_no)
+        session.refresh(entry)
     return entry
 
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from sqlalchemy import Boolean, Integer, String, and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from rapport.core import attachments, campaigns
+from rapport.core import attachments, campaigns, deliveries
 from rapport.core.base import Code20, StrictModel
 from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType
@@ -86,6 +86,16 @@ def _check_lines(session: Session, no: str, deliver: bool) -> None:
             session,
             and_(mine, Contact.privacy_blocked.is_(False), L.correspondence_type == email, L.attachment_no.is_(None)),
             "the e-mail has no body or attachment for its language; add one, or log without delivery.",
+        )
+        _first(
+            session,
+            and_(
+                mine,
+                Contact.privacy_blocked.is_(False),
+                L.correspondence_type == CorrespondenceType.HARD_COPY.value,
+                L.attachment_no.is_(None),
+            ),
+            "a Hard Copy letter needs a Word document for its language; add one, or log without delivery.",
         )
 
 
@@ -211,6 +221,8 @@ def log_segment(
         "contact_via": L.contact_via,
         "opportunity_no": literal("", String),
         "delivery_status": literal("", String),
+        "delivery_error": literal("", String),
+        "personal_text": L.personal_text,
         "send_word_docs_as_attachment": L.send_word_doc_as_attachment,
     }
     rows = (
@@ -231,6 +243,10 @@ def log_segment(
         .execution_options(synchronize_session=False)
     )
     _add_campaign_targets(session, no)
+    delivered = {"emails_queued": 0, "letters": 0}
+    if data.deliver:
+        step("queueing e-mails and printing letters")
+        delivered = deliveries.deliver(session, E.logged_segment_entry_no == entry_no)
     follow_up = ""
     campaign_no = header.campaign_no
     step("removing the segment")
@@ -251,6 +267,7 @@ def log_segment(
         "no_of_interactions": logged,
         "follow_up_segment_no": follow_up,
         "skipped": {"privacy_blocked": int(blocked)},
+        **delivered,
     }
 
 

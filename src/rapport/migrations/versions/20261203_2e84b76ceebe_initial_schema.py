@@ -2,7 +2,7 @@
 
 Revision ID: 2e84b76ceebe
 Revises:
-Create Date: 2026-12-03 06:12:07.823500
+Create Date: 2026-12-03 07:14:53.470566
 """
 
 from collections.abc import Sequence
@@ -143,6 +143,8 @@ def upgrade() -> None:
     sa.Column('contact_via', sa.String(length=80), nullable=False),
     sa.Column('opportunity_no', sa.String(length=20), nullable=False),
     sa.Column('delivery_status', sa.String(length=20), nullable=False),
+    sa.Column('delivery_error', sa.String(length=250), nullable=False),
+    sa.Column('personal_text', sa.Text(), nullable=False),
     sa.Column('send_word_docs_as_attachment', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('entry_no', name=op.f('pk_interaction_log_entry'))
     )
@@ -373,6 +375,26 @@ def upgrade() -> None:
     with op.batch_alter_table('contact_profile_answer', schema=None) as batch_op:
         batch_op.create_index('ix_cpa_answer', ['questionnaire_code', 'answer_code'], unique=False)
 
+    op.create_table('delivery',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('entry_no', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=100), nullable=False),
+    sa.Column('last_error', sa.String(length=500), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['entry_no'], ['interaction_log_entry.entry_no'], name=op.f('fk_delivery_entry_no_interaction_log_entry'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_delivery_message_id'))
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_delivery_entry_no'), ['entry_no'], unique=False)
+
     op.create_table('interaction_comment',
     sa.Column('entry_no', sa.Integer(), nullable=False),
     sa.Column('line_no', sa.Integer(), nullable=False),
@@ -512,6 +534,11 @@ def downgrade() -> None:
 
     op.drop_table('interaction_template')
     op.drop_table('interaction_comment')
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_entry_no'))
+        batch_op.drop_index('ix_delivery_due')
+
+    op.drop_table('delivery')
     with op.batch_alter_table('contact_profile_answer', schema=None) as batch_op:
         batch_op.drop_index('ix_cpa_answer')
 
