@@ -394,3 +394,12 @@ def test_the_retry_delay_backs_off_and_is_capped():
 
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
     assert retry_delay(40) == dt.timedelta(hours=6)
+
+
+def test_pdf_letters_need_libreoffice_and_say_so_when_it_is_missing(crm, client, admin, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    no = segment(crm, "POST", ["P1"])
+    result = crm("POST", f"/segments/{no}/log", {"deliver": True})
+    response = client.get(f"{API}/logged-segments/{result['logged_segment_entry_no']}/letters?format=pdf", headers=admin)
+    assert_error(response, 409, "conflict", field="format")
+    assert "LibreOffice" in response.json()["error"]["message"]

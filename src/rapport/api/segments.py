@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, File, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -701,9 +701,9 @@ def uncancel_logged(entry_no: int, session: SessionDep, _: MarketingWriter) -> L
 
 
 @router.get("/logged-segments/{entry_no}/letters", response_class=Response, tags=["logged segments"])
-def letters(entry_no: int, session: SessionDep, _: Reader) -> Response:
-    """Every Hard Copy letter of the logged segment in one printable .docx."""
-    document = deliveries.letters_document(session, entry_no)
+def letters(entry_no: int, session: SessionDep, _: Reader, format: Literal["docx", "pdf"] = "docx") -> Response:
+    """Every Hard Copy letter of the logged segment in one printable .docx (or PDF with LibreOffice)."""
+    document = deliveries.letters_document(session, entry_no, pdf=format == "pdf")
     return file_response(document.file_name, document.media_type, document.content)
 
 

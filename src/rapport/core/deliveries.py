@@ -331,8 +331,9 @@ def resend(session: Session, entry_no: int, correspondence_type: str | None = No
 # --- letters -----------------------------------------------------------------------------------
 
 
-def letters_document(session: Session, logged_segment_entry_no: int) -> Document:
-    """Every letter of a logged segment (its Hard Copy entries' merged documents) in one .docx."""
+def letters_document(session: Session, logged_segment_entry_no: int, *, pdf: bool = False) -> Document:
+    """Every letter of a logged segment (its Hard Copy entries' merged documents) in one .docx,
+    or one PDF when `pdf` is asked for and LibreOffice is installed."""
     logged = session.get(LoggedSegment, logged_segment_entry_no)
     if logged is None:
         raise NotFound(f"Logged segment {logged_segment_entry_no} does not exist.")
@@ -355,7 +356,13 @@ def letters_document(session: Session, logged_segment_entry_no: int) -> Document
             "with a Word document (log with delivery to print them)."
         )
     book = merge.merge_letters((attachments.read_content(session, no), {}) for no in nos if no is not None)
-    return Document(f"Segment {logged.segment_no}.docx", attachments.MEDIA_TYPES["docx"], book.content)
+    name = f"Segment {logged.segment_no}"
+    if pdf:
+        converted = merge.to_pdf(book.content)
+        if converted is None:
+            raise Conflict("PDF letters need LibreOffice on the server; download the .docx instead.", field="format")
+        return Document(f"{name}.pdf", attachments.MEDIA_TYPES["pdf"], converted)
+    return Document(f"{name}.docx", attachments.MEDIA_TYPES["docx"], book.content)
 
 
 # --- what the worker uses ----------------------------------------------------------------------
