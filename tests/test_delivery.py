@@ -400,6 +400,8 @@ def test_pdf_letters_need_libreoffice_and_say_so_when_it_is_missing(crm, client,
     monkeypatch.setenv("PATH", "/nonexistent")
     no = segment(crm, "POST", ["P1"])
     result = crm("POST", f"/segments/{no}/log", {"deliver": True})
-    response = client.get(f"{API}/logged-segments/{result['logged_segment_entry_no']}/letters?format=pdf", headers=admin)
+    response = client.get(
+        f"{API}/logged-segments/{result['logged_segment_entry_no']}/letters?format=pdf", headers=admin
+    )
     assert_error(response, 409, "conflict", field="format")
     assert "LibreOffice" in response.json()["error"]["message"]
