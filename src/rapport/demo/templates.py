@@ -4,14 +4,12 @@ Interaction Template Setup, and the campaigns of the year."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
-from rapport.core import campaigns, setup, templates
+from rapport.core import campaigns, merge, setup, templates
 from rapport.core.attachments import MEDIA_TYPES
 from rapport.core.campaigns import CampaignCreate
 from rapport.core.enums import CorrespondenceType, InformationFlow, InitiatedBy, WizardAction
@@ -78,9 +76,17 @@ NEWSLETTER = {
     )),
 }
 LETTER_PARAGRAPHS = (
-    "Dear ", "Contact_Name", ",",
+    "«Contact_Name»",
+    "«Contact_Company_Name»",
+    "«Contact_Address»",
+    "«Contact_Post_Code» «Contact_City»",
+    "",
+    "«Interaction_Date»",
+    "Dear «Contact_Name»,",
     "Thank you for your interest in Kestrel Trading. We enclose our current catalogue and price list.",
+    "«Personal_Text»",
     "Yours sincerely,",
+    "«Salesperson_Name»",
 )
 
 
@@ -127,60 +133,16 @@ def _add_content(session: Session, code: str) -> None:
 
 
 def _html(title: str, lang: str, paragraphs: tuple[str, ...]) -> bytes:
-    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    body = "\n".join(f"<p>{p}</p>" for p in ("{{Contact_Name}},", *paragraphs, "{{Salesperson_Name}}"))
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head><meta charset="utf-8"><title>{title}</title></head>\n'
         f"<body>\n<h1>{title}</h1>\n{body}\n</body>\n</html>\n"
     ).encode()
 
 
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_DOCX_FILES = {
-    "[Content_Types].xml": (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/word/document.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-        "</Types>"
-    ),
-    "_rels/.rels": (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Target="word/document.xml" '
-        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
-        "</Relationships>"
-    ),
-}
-
-
 def _docx() -> bytes:
-    """A minimal Word letter whose salutation is a MERGEFIELD Contact_Name field."""
-    dear, field, comma, text, closing = LETTER_PARAGRAPHS
-
-    def run(value: str) -> str:
-        return f'<w:r><w:t xml:space="preserve">{value}</w:t></w:r>'
-
-    merge_field = (
-        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
-        f'<w:r><w:instrText xml:space="preserve"> MERGEFIELD {field} \\* MERGEFORMAT </w:instrText></w:r>'
-        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
-        f"{run(f'«{field}»')}"
-        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-    )
-    paragraphs = [run(dear) + merge_field + run(comma), run(text), run(closing)]
-    document = (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="{_W}"><w:body>'
-        + "".join(f"<w:p>{p}</w:p>" for p in paragraphs)
-        + "</w:body></w:document>"
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, xml in (*_DOCX_FILES.items(), ("word/document.xml", document)):
-            # A fixed timestamp keeps the file the same on every load.
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), xml)
-    return buffer.getvalue()
+    """The catalogue letter: an address block and a salutation of MERGEFIELDs, as Word writes them."""
+    return merge.make_docx(LETTER_PARAGRAPHS)
 
 
 # --- campaigns -----------------------------------------------------------------------------
