@@ -405,3 +405,43 @@ def test_pdf_letters_need_libreoffice_and_say_so_when_it_is_missing(crm, client,
     )
     assert_error(response, 409, "conflict", field="format")
     assert "LibreOffice" in response.json()["error"]["message"]
+
+
+def test_a_line_can_carry_its_own_document_which_is_merged_and_sent_for_that_line_only(
+    crm, client, admin, app, settings, smtp
+):
+    no = segment(crm, "HTML", ["P1", "P3"])
+    lines = {line["contact_no"]: line for line in crm("GET", f"/segments/{no}/lines")["items"]}
+    cleo = lines["P3"]["line_no"]
+    own = b"<p>Special offer for {{Contact_Name}} only.</p>"
+    path = f"/segments/{no}/lines/{cleo}/attachment"
+    created = crm("PUT", path, files={"file": ("cleo.html", own)}, status=201)
+    assert crm("GET", f"/segments/{no}/lines/{cleo}")["attachment_no"] == created["attachment_no"]
+    assert crm("GET", path).content == own
+    preview = client.get(f"{API}/segments/{no}/lines/{cleo}/document", headers=admin)
+    assert "Special offer for Cleo Cole only." in preview.text
+    # A change of the segment's own language content does not overwrite the line's document.
+    crm("PUT", f"/segments/{no}/languages/ENU", {"subject": "New subject"})
+    assert crm("GET", f"/segments/{no}/lines/{cleo}")["attachment_no"] == created["attachment_no"]
+
+    crm("POST", f"/segments/{no}/log", {"deliver": True})
+    worker(app, settings, smtp).run_once()
+    received = smtp.by_recipient()
+    assert "Special offer for Cleo Cole only." in received["cleo@example.com"].get_body(("html",)).get_content()
+    assert "Hello Anna Alm" in received["anna@example.com"].get_body(("html",)).get_content()
+
+
+def test_removing_a_lines_own_document_gives_it_the_segments_again(crm, client, admin):
+    no = segment(crm, "HTML", ["P1"])
+    line = crm("GET", f"/segments/{no}/lines")["items"][0]
+    inherited = line["attachment_no"]
+    path = f"/segments/{no}/lines/{line['line_no']}/attachment"
+    assert_error(client.get(API + path, headers=admin), 404, "not_found")
+    own = crm("PUT", path, files={"file": ("own.txt", b"Hi {{Contact_Name}}")}, status=201)
+    assert (
+        crm("PUT", path, files={"file": ("own2.txt", b"Hello {{Contact_Name}}")}, status=200)["attachment_no"]
+        == own["attachment_no"]
+    )
+    crm("DELETE", path)
+    assert crm("GET", f"/segments/{no}/lines/{line['line_no']}")["attachment_no"] == inherited
+    assert client.get(f"{API}/attachments/{own['attachment_no']}", headers=admin).status_code == 404

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, file_response, keyset_page
+from rapport.api.templates import AttachmentRead, attachment_read, download
 from rapport.core import deliveries
 from rapport.core.base import Code10, StrictModel
 from rapport.core.contact_io import EXPORT_FIELDS
@@ -543,6 +544,38 @@ async def put_language_attachment(
     commit(session)
     response.status_code = 201 if created else 200
     return headers.get_language(session, no, language_code)
+
+
+@router.put("/segments/{no}/lines/{line_no}/attachment", response_model=AttachmentRead)
+async def put_line_attachment(
+    no: str,
+    line_no: int,
+    session: SessionDep,
+    _: MarketingWriter,
+    response: Response,
+    file: UploadFile = File(...),
+) -> Any:
+    """Give one line a document of its own, merged and sent instead of the segment's."""
+    data = await file.read()
+    attachment, created = manual.set_line_attachment(
+        session, no, line_no, file.filename or "attachment", file.content_type or "", data
+    )
+    commit(session)
+    response.status_code = 201 if created else 200
+    return attachment_read(attachment)
+
+
+@router.get("/segments/{no}/lines/{line_no}/attachment", response_class=Response)
+def get_line_attachment(no: str, line_no: int, session: SessionDep, _: Reader) -> Response:
+    """Download the line's own document."""
+    return download(session, manual.line_attachment(session, no, line_no))
+
+
+@router.delete("/segments/{no}/lines/{line_no}/attachment", status_code=204)
+def delete_line_attachment(no: str, line_no: int, session: SessionDep, _: MarketingWriter) -> Response:
+    manual.delete_line_attachment(session, no, line_no)
+    commit(session)
+    return Response(status_code=204)
 
 
 # --- logging ---------------------------------------------------------------------------------------

@@ -232,7 +232,20 @@ def _refresh_lines_from_languages(session: Session, header: SegmentHeader) -> No
     rows = {r.language_code: r for r in _line0_rows(session, header.no)}
     lines = SegmentLine
     contact_language = select(Contact.language_code).where(Contact.no == lines.contact_no).scalar_subquery()
-    same_template = (lines.segment_no == header.no, lines.interaction_template_code == header.interaction_template_code)
+    own = (
+        select(SegmentInteractionLanguage.segment_line_no)
+        .where(
+            SegmentInteractionLanguage.segment_no == lines.segment_no,
+            SegmentInteractionLanguage.segment_line_no == lines.line_no,
+        )
+        .exists()
+    )
+    # Lines with a document of their own keep it (domain.md 1.10: unique rows win over line 0).
+    same_template = (
+        lines.segment_no == header.no,
+        lines.interaction_template_code == header.interaction_template_code,
+        ~own,
+    )
     session.execute(
         update(lines)
         .where(*same_template)

@@ -7,16 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import String, literal, select
+from sqlalchemy import String, delete, literal, select
 from sqlalchemy.orm import Session
 
-from rapport.core import campaigns, masterdata, templates
+from rapport.core import attachments, campaigns, masterdata, templates
 from rapport.core.base import Code10, Code20, Key20, StrictModel, Text80, Text100
 from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType, Evaluation, InformationFlow, InitiatedBy
 from rapport.core.segments.actions import ADD, ADD_OPTIONS, REDUCE, delete_lines, get_header, record_action
 from rapport.core.segments.lines import insert_lines, segment_languages
-from rapport.core.segments.models import SegmentHeader, SegmentLine
+from rapport.core.segments.models import SegmentHeader, SegmentInteractionLanguage, SegmentLine
 from rapport.errors import Conflict, Invalid, NotFound
 
 
@@ -142,6 +142,7 @@ def _apply(session: Session, header: SegmentHeader, line: SegmentLine, given: di
 def _set_template(session: Session, header: SegmentHeader, line: SegmentLine, code: str) -> None:
     """Interaction Template Code on a line (3.4.4, without line-specific language copies)."""
     template = templates.require_template(session, code)
+    _drop_line_rows(session, line)
     contact = session.get(Contact, line.contact_no)
     forced = header.correspondence_type_default if header.ignore_contact_corres_type else ""
     templates.apply_to_line(line, template, contact.correspondence_type if contact else "", forced)
@@ -164,7 +165,10 @@ def _set_language(session: Session, header: SegmentHeader, line: SegmentLine, la
     """Language Code on a line (3.4.5): attachment and subject of that language."""
     if not line.interaction_template_code:
         raise Invalid("Choose the line's interaction template before its language.", field="language_code")
-    if line.interaction_template_code == header.interaction_template_code:
+    own = session.get(SegmentInteractionLanguage, (line.segment_no, line.line_no, language))
+    if own is not None:
+        line.attachment_no, line.subject = own.attachment_no, own.subject
+    elif line.interaction_template_code == header.interaction_template_code:
         row = segment_languages(session, header.no).get(language)
         line.attachment_no = row.attachment_no if row else None
         line.subject = row.subject if row else ""
@@ -178,3 +182,90 @@ def _set_language(session: Session, header: SegmentHeader, line: SegmentLine, la
         line.attachment_no = template_row.attachment_no
         line.subject = template_row.subject
     line.language_code = language
+
+
+# --- a line's own (unique) document: a line-specific language row (domain.md 1.10, 3.4) -----------
+
+
+def _line_rows(session: Session, line: SegmentLine) -> list[SegmentInteractionLanguage]:
+    return list(
+        session.scalars(
+            select(SegmentInteractionLanguage).where(
+                SegmentInteractionLanguage.segment_no == line.segment_no,
+                SegmentInteractionLanguage.segment_line_no == line.line_no,
+            )
+        )
+    )
+
+
+def _drop_line_rows(session: Session, line: SegmentLine) -> None:
+    """Forget the line's own documents (their files too, unless a logged entry made them read-only)."""
+    for row in _line_rows(session, line):
+        if row.attachment_no is not None:
+            attachment = session.get(attachments.Attachment, row.attachment_no)
+            if attachment is not None and not attachment.read_only:
+                attachments.remove_attachment(session, row.attachment_no)
+        if line.attachment_no == row.attachment_no:
+            line.attachment_no = None
+    session.execute(
+        delete(SegmentInteractionLanguage)
+        .where(
+            SegmentInteractionLanguage.segment_no == line.segment_no,
+            SegmentInteractionLanguage.segment_line_no == line.line_no,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def line_attachment(session: Session, segment_no: str, line_no: int) -> attachments.Attachment:
+    """The line's own document (404 when the line uses the segment's or template's)."""
+    line = get_line(session, segment_no, line_no)
+    row = session.get(SegmentInteractionLanguage, (line.segment_no, line.line_no, line.language_code))
+    if row is None or row.attachment_no is None:
+        raise NotFound(f"Line {line_no} of segment {line.segment_no} has no document of its own.")
+    return attachments.get_attachment(session, row.attachment_no)
+
+
+def set_line_attachment(
+    session: Session, segment_no: str, line_no: int, file_name: str, media_type: str, data: bytes
+) -> tuple[attachments.Attachment, bool]:
+    """Give one line its own document (e.g. a letter edited for that contact): it is merged and
+    sent instead of the segment's, for this line only."""
+    line = get_line(session, segment_no, line_no)
+    if not line.interaction_template_code:
+        raise Invalid(
+            "Give the line an interaction template before a document of its own.", field="interaction_template_code"
+        )
+    row = session.get(SegmentInteractionLanguage, (line.segment_no, line.line_no, line.language_code))
+    created = row is None or row.attachment_no is None
+    if row is not None and row.attachment_no is not None:
+        attachment = attachments.replace_content(session, row.attachment_no, file_name, media_type, data)
+    else:
+        attachment = attachments.store_attachment(session, file_name, media_type, data)
+        if row is None:
+            row = SegmentInteractionLanguage(
+                segment_no=line.segment_no,
+                segment_line_no=line.line_no,
+                language_code=line.language_code,
+                description=line.description,
+                subject=line.subject,
+            )
+            session.add(row)
+        row.attachment_no = attachment.no
+    line.attachment_no = attachment.no
+    session.flush()
+    return attachment, created
+
+
+def delete_line_attachment(session: Session, segment_no: str, line_no: int) -> SegmentLine:
+    """Drop the line's own document: the line takes the segment's (or its template's) again."""
+    line = get_line(session, segment_no, line_no)
+    line_attachment(session, segment_no, line_no)
+    _drop_line_rows(session, line)
+    header = get_header(session, line.segment_no)
+    try:
+        _set_language(session, header, line, line.language_code)
+    except Invalid:  # the template has no row for the line's language: no document at all
+        line.attachment_no = None
+    session.flush()
+    return line
