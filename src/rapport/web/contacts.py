@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from rapport.api.deps import ListParams, SessionDep, decode_cursor, encode_cursor, keyset_page
@@ -251,12 +251,12 @@ def _history(session: Session, contact: Contact, cursor: str) -> tuple[list[E], 
     else:
         stmt = stmt.where(E.contact_company_no == contact.company_no, E.contact_no == contact.no)
     if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        stmt = stmt.where(E.entry_no < after)
-    rows = list(session.scalars(stmt.order_by(E.entry_no.desc()).limit(TIMELINE_SIZE + 1)))
+        day, entry_no = decode_cursor(cursor, 2)
+        stmt = stmt.where(or_(E.date < day, and_(E.date == day, E.entry_no < entry_no)))
+    rows = list(session.scalars(stmt.order_by(E.date.desc(), E.entry_no.desc()).limit(TIMELINE_SIZE + 1)))
     if len(rows) > TIMELINE_SIZE:
         rows = rows[:TIMELINE_SIZE]
-        return rows, encode_cursor((rows[-1].entry_no,))
+        return rows, encode_cursor((rows[-1].date, rows[-1].entry_no))
     return rows, None
 
 

@@ -23,8 +23,8 @@ router = APIRouter()
 WEEKS = 12
 PALETTE = ("#0b6e4f", "#2f6fdb", "#e07b24", "#8e44ad", "#c0392b", "#16a085", "#b7950b", "#5d6d7e", "#d35490")
 # The chart's drawing area (SVG user units); the bars sit between the axes.
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 240, 44, 12, 12, 34
-COST_HEIGHT = 120
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 250, 48, 12, 14, 38
+COST_HEIGHT = 130
 
 
 def _nice_max(value: float) -> float:
@@ -109,7 +109,7 @@ def chart(session: Session, today: dt.date) -> dict[str, Any]:
         "right": WIDTH - RIGHT,
         "baseline": TOP + plot_h,
         "cost_baseline": TOP + cost_plot_h,
-        "ticks": [{"y": round(TOP + plot_h - plot_h * f, 1), "value": round(top * f)} for f in (0, 0.5, 1)],
+        "ticks": [{"y": round(TOP + plot_h - plot_h * f, 1), "value": f"{top * f:g}"} for f in (0, 0.5, 1)],
         "cost_ticks": [{"y": round(TOP + cost_plot_h - cost_plot_h * f, 1), "value": cost_top * f} for f in (0, 1)],
         "bars": bars,
         "groups": groups,
@@ -140,7 +140,9 @@ def home(request: Request, session: SessionDep) -> Any:
             )
         ),
     }
-    latest = list(session.scalars(select(E).where(E.postponed.is_(False)).order_by(E.entry_no.desc()).limit(8)))
+    latest = list(
+        session.scalars(select(E).where(E.postponed.is_(False)).order_by(E.date.desc(), E.entry_no.desc()).limit(8))
+    )
     contacts = list(session.scalars(select(Contact).order_by(Contact.no.desc()).limit(6)))
     context = {
         "user": user,
