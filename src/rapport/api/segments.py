@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, File, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, file_response, keyset_page
 from rapport.api.templates import AttachmentRead, attachment_read, download
 from rapport.core import deliveries
 from rapport.core.base import Code10, StrictModel
-from rapport.core.contact_io import EXPORT_FIELDS
-from rapport.core.contacts import Contact, ContactMailingGroup
-from rapport.core.masterdata import MailingGroup
+from rapport.core.contacts import Contact
 from rapport.core.segments import actions, manual
 from rapport.core.segments import header as headers
 from rapport.core.segments import logging as seglog
@@ -29,14 +24,12 @@ from rapport.core.segments.header import SegmentCreate, SegmentLanguageUpdate, S
 from rapport.core.segments.logging import DeleteLoggedFilters, LogRequest
 from rapport.core.segments.manual import LineCreate, LineUpdate
 from rapport.core.segments.models import (
-    IdempotencyRecord,
     LoggedSegment,
     SavedSegmentCriteria,
     SegmentCriteriaAction,
     SegmentHeader,
     SegmentLine,
 )
-from rapport.db import rowcount
 from rapport.errors import Conflict, Invalid
 
 router = APIRouter(tags=["segments"])
@@ -587,27 +580,16 @@ def log_segment(
 ) -> Any:
     """Log the segment: atomic, and idempotent with an Idempotency-Key header."""
     key = request.headers.get("idempotency-key")
-    if key is not None:
-        if not key.strip() or len(key) > 200:
-            raise Invalid("Idempotency-Key must be 1 to 200 characters.", field="Idempotency-Key")
-        previous = session.get(IdempotencyRecord, key)
-        if previous is not None:
-            return JSONResponse(previous.body, status_code=previous.status_code)
-    result = seglog.log_segment(session, no, data or LogRequest(), user_id=user.username)
-    if key is not None:
-        session.add(
-            IdempotencyRecord(
-                key=key, scope=f"log-segment {no}", status_code=200, body=result, created_at=dt.datetime.now(dt.UTC)
-            )
-        )
+    result, replayed = seglog.log_segment_once(session, no, data or LogRequest(), user_id=user.username, key=key)
+    if replayed:
+        return JSONResponse(result)
     try:
         commit(session)
     except IntegrityError as exc:
         session.rollback()
-        if key is not None:
-            previous = session.get(IdempotencyRecord, key)
-            if previous is not None:
-                return JSONResponse(previous.body, status_code=previous.status_code)
+        previous = seglog.previous_result(session, key) if key is not None else None
+        if previous is not None:
+            return JSONResponse(previous)
         raise Conflict(f"Segment {no} was logged by another request at the same time.") from exc
     return result
 
@@ -615,63 +597,19 @@ def log_segment(
 @router.post("/segments/{no}/apply-mailing-group", response_model=ApplyMailingGroupResult)
 def apply_mailing_group(no: str, data: ApplyMailingGroup, session: SessionDep, _: MarketingWriter) -> Any:
     """Assign every contact of the segment to a mailing group (optionally replacing its members)."""
-    header = actions.get_header(session, no)
-    if not data.mailing_group_code:
-        raise Invalid("Specify a mailing group code.", field="mailing_group_code")
-    if session.get(MailingGroup, data.mailing_group_code) is None:
-        raise Invalid(f"Mailing group {data.mailing_group_code} does not exist.", field="mailing_group_code")
-    link = ContactMailingGroup
-    if data.delete_old_assignments:
-        session.execute(delete(link).where(link.mailing_group_code == data.mailing_group_code))
-    already = select(link.contact_no).where(link.mailing_group_code == data.mailing_group_code)
-    contacts_ = (
-        select(SegmentLine.contact_no, literal(data.mailing_group_code))
-        .join(Contact, Contact.no == SegmentLine.contact_no)
-        .where(SegmentLine.segment_no == header.no, SegmentLine.contact_no.not_in(already))
-        .distinct()
-    )
-    result = session.execute(
-        insert(link)
-        .from_select(["contact_no", "mailing_group_code"], contacts_)
-        .execution_options(preserve_rowcount=True)
-    )
+    result = headers.apply_mailing_group(session, no, data.mailing_group_code, data.delete_old_assignments)
     commit(session)
-    return {
-        "segment_no": header.no,
-        "mailing_group_code": data.mailing_group_code,
-        "assigned": rowcount(result),
-        "message": f"Mailing group {data.mailing_group_code} is now applied to segment {header.no}.",
-    }
+    return result
 
 
 @router.get("/segments/{no}/contacts.csv", response_class=StreamingResponse)
 def export_contacts(no: str, session: SessionDep, _: Reader) -> StreamingResponse:
     """The segment's contacts: a header row of field names, one row per line."""
-    header = actions.get_header(session, no)
-    columns = [getattr(Contact, f) for f in EXPORT_FIELDS]
-    stmt = (
-        select(*columns)
-        .join(SegmentLine, SegmentLine.contact_no == Contact.no)
-        .where(SegmentLine.segment_no == header.no)
-        .order_by(SegmentLine.line_no)
-    )
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(EXPORT_FIELDS)
-        for row in session.execute(stmt.execution_options(yield_per=2000)):
-            writer.writerow(["true" if v is True else "false" if v is False else v for v in row])
-            if buffer.tell() > 65536:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
+    file_name, chunks = headers.contacts_csv(session, no)
     return StreamingResponse(
-        rows(),
+        chunks,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="segment-{header.no}-contacts.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import tempfile
@@ -627,20 +628,28 @@ def _copy_rows(session: Session, rows: Iterator[list[Any]], progress: Progress |
 def export_contacts(session: Session, file: IO[str], filters: dict[str, str] | None = None) -> int:
     """Write a header and one row per contact (filtered, by number) to `file`; returns the count."""
     conditions = compile_filters(EXPORT_FILTER_FIELDS, filters or {})
-    stmt = (
-        select(*(_TABLE.c[name] for name in EXPORT_FIELDS))
-        .where(*conditions)
-        .order_by(_TABLE.c.no)
-        .execution_options(yield_per=2000)
-    )
+    stmt = select(*(_TABLE.c[name] for name in EXPORT_FIELDS)).where(*conditions).order_by(_TABLE.c.no)
+    counted = [0]
+    for chunk in csv_chunks(session, stmt, counted):
+        file.write(chunk)
+    return counted[0]
+
+
+def csv_chunks(session: Session, stmt: Any, counted: list[int] | None = None) -> Iterator[str]:
+    """A SELECT of EXPORT_FIELDS as CSV text (header first), streamed in chunks of about 64 KB."""
     booleans = [i for i, name in enumerate(EXPORT_FIELDS) if name in BOOLEAN_FIELDS]
-    writer = csv.writer(file, lineterminator="\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
-    count = 0
-    for row in session.execute(stmt):
+    for row in session.execute(stmt.execution_options(yield_per=2000)):
         values = list(row)
         for i in booleans:
             values[i] = "true" if values[i] else "false"
         writer.writerow(values)
-        count += 1
-    return count
+        if counted is not None:
+            counted[0] += 1
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

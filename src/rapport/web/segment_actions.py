@@ -3,11 +3,11 @@ criteria, Reuse Logged Segment, Apply Mailing Group, Export Contacts and Log."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions.models import InteractionLogEntry
 from rapport.core.masterdata import MailingGroup
 from rapport.core.segments import actions
+from rapport.core.segments import header as headers
 from rapport.core.segments import logging as seglog
 from rapport.core.segments.actions import AddContacts, RemoveContacts, ReuseCriteria, SaveCriteria
 from rapport.core.segments.logging import LogRequest
@@ -341,19 +342,15 @@ async def reuse_logged_segment(no: str, request: Request, session: SessionDep) -
 @router.post("/segments/{no}/apply-mailing-group")
 async def apply_mailing_group(no: str, request: Request, session: SessionDep) -> Any:
     """Assign every contact of the segment to a mailing group (the API's operation)."""
-    from rapport.api.segments import ApplyMailingGroup
-    from rapport.api.segments import apply_mailing_group as apply
-
     form = await check_csrf(request)
     user = page_user(request, session, "marketing.write")
     values = _values(form)
     header = actions.get_header(session, no)
     try:
-        data = ApplyMailingGroup(
-            mailing_group_code=values.get("mailing_group_code", ""),
-            delete_old_assignments="delete_old_assignments" in form,
+        result = headers.apply_mailing_group(
+            session, header.no, values.get("mailing_group_code", ""), "delete_old_assignments" in form
         )
-        result = apply(header.no, data, session, user)  # commits
+        session.commit()
     except (RapportError, ValidationError) as exc:
         session.rollback()
         return _panel(request, session, user, no, "apply-mailing-group", 422, values=values, errors=form_errors(exc))
@@ -372,10 +369,13 @@ async def apply_mailing_group(no: str, request: Request, session: SessionDep) ->
 @router.get("/segments/{no}/contacts.csv")
 def export_contacts(no: str, request: Request, session: SessionDep) -> Any:
     """The segment's contacts as CSV, the same file as the API's."""
-    from rapport.api.segments import export_contacts as export
-
-    user = page_user(request, session)
-    return export(no, session, user)
+    page_user(request, session)
+    file_name, chunks = headers.contacts_csv(session, no)
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
+    )
 
 
 # --- Log ---------------------------------------------------------------------------------------------
@@ -387,34 +387,22 @@ async def log_segment(no: str, request: Request, session: SessionDep) -> Any:
     form = await check_csrf(request)
     user = page_user(request, session, "marketing.write")
     values = _values(form)
-    key = f"ui:{values.get('idempotency_key', '')}"[:200]
-    deliver = "deliver" in form
-    data = LogRequest(deliver=deliver, create_follow_up="create_follow_up" in form)
+    form_key = str(values.get("idempotency_key", ""))[:100]
+    key = f"ui:{form_key}" if form_key else f"ui:{uuid.uuid4().hex}"
+    data = LogRequest(deliver="deliver" in form, create_follow_up="create_follow_up" in form)
     values["deliver"], values["create_follow_up"] = data.deliver, data.create_follow_up
-    if key != "ui:" and session.get(IdempotencyRecord, key) is not None:
-        return redirect(f"/segments/{no.strip().upper()}/log-result/{key[3:]}")
+    segment_no = no.strip().upper()
     try:
-        result = seglog.log_segment(session, no, data, user_id=user.username)
-        record = {**result, "deliver": deliver, "segment_no": no.strip().upper()}
-        if key != "ui:":
-            session.add(
-                IdempotencyRecord(
-                    key=key,
-                    scope=f"ui log-segment {record['segment_no']}",
-                    status_code=200,
-                    body=record,
-                    created_at=dt.datetime.now(dt.UTC),
-                )
-            )
+        seglog.log_segment_once(session, segment_no, data, user_id=user.username, key=key)
         session.commit()
     except (RapportError, IntegrityError) as exc:
         session.rollback()
-        if key != "ui:" and session.get(IdempotencyRecord, key) is not None:
-            return redirect(f"/segments/{no.strip().upper()}/log-result/{key[3:]}")
+        if seglog.previous_result(session, key) is not None:
+            return redirect(f"/segments/{segment_no}/log-result/{key[3:]}")
         if isinstance(exc, (NotFound, IntegrityError)):
             raise
         return _panel(request, session, user, no, "log", 409, values=values, errors=form_errors(exc))
-    return redirect(f"/segments/{record['segment_no']}/log-result/{key[3:]}")
+    return redirect(f"/segments/{segment_no}/log-result/{key[3:]}")
 
 
 @router.get("/segments/{no}/log-result/{key}")
@@ -422,7 +410,7 @@ def log_result(no: str, key: str, request: Request, session: SessionDep) -> Any:
     """What logging did: entries created, messages queued, letters to download, the follow-up."""
     user = page_user(request, session)
     record = session.get(IdempotencyRecord, f"ui:{key}")
-    if record is None or record.scope != f"ui log-segment {no.strip().upper()}":
+    if record is None or record.scope != f"log-segment {no.strip().upper()}":
         raise NotFound(_("This logging result does not exist."))
     body = record.body
     entry_no = body["logged_segment_entry_no"]
@@ -433,14 +421,14 @@ def log_result(no: str, key: str, request: Request, session: SessionDep) -> Any:
             .group_by(InteractionLogEntry.correspondence_type)
         ).all()
     )
-    deliver = bool(body.get("deliver"))
+    deliver = bool(body.get("emails_queued") or body.get("letters"))
     return render(
         request,
         "segment_actions/log_result.html",
         {
             "user": user,
             "result": body,
-            "segment_no": body["segment_no"],
+            "segment_no": no.strip().upper(),
             "emails": body.get("emails_queued", counts.get(CorrespondenceType.EMAIL.value, 0)) if deliver else 0,
             "letters": body.get("letters", counts.get(CorrespondenceType.HARD_COPY.value, 0)) if deliver else 0,
         },

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from rapport.core import attachments, campaigns, masterdata, setup, templates
+from rapport.core import attachments, campaigns, contact_io, masterdata, setup, templates
 from rapport.core.base import Code10, Code20, StrictModel, Text100
-from rapport.core.contacts import Contact
+from rapport.core.contacts import Contact, ContactMailingGroup
 from rapport.core.enums import CorrespondenceType, InformationFlow, InitiatedBy
 from rapport.core.segments.actions import get_header
 from rapport.core.segments.models import LoggedSegment, SegmentHeader, SegmentInteractionLanguage, SegmentLine
+from rapport.db import rowcount
 from rapport.errors import Conflict, Invalid, NotFound
 
 # header field -> line field, for propagation (3.2)
@@ -383,3 +385,48 @@ def delete_language(session: Session, no: str, language_code: str) -> None:
         header.language_code_default = others[0].language_code if others else ""
         header.subject_default = others[0].subject if others else ""
     _refresh_lines_from_languages(session, header)
+
+
+# --- the segment's contacts: a mailing group, a CSV file ------------------------------------------
+
+
+def apply_mailing_group(session: Session, no: str, mailing_group_code: str, delete_old: bool) -> dict[str, Any]:
+    """Assign every contact of the segment to a mailing group (optionally replacing its members)."""
+    header = get_header(session, no)
+    if not mailing_group_code:
+        raise Invalid("Specify a mailing group code.", field="mailing_group_code")
+    if session.get(masterdata.MailingGroup, mailing_group_code) is None:
+        raise Invalid(f"Mailing group {mailing_group_code} does not exist.", field="mailing_group_code")
+    link = ContactMailingGroup
+    if delete_old:
+        session.execute(delete(link).where(link.mailing_group_code == mailing_group_code))
+    already = select(link.contact_no).where(link.mailing_group_code == mailing_group_code)
+    members = (
+        select(SegmentLine.contact_no, literal(mailing_group_code))
+        .join(Contact, Contact.no == SegmentLine.contact_no)
+        .where(SegmentLine.segment_no == header.no, SegmentLine.contact_no.not_in(already))
+        .distinct()
+    )
+    result = session.execute(
+        insert(link)
+        .from_select(["contact_no", "mailing_group_code"], members)
+        .execution_options(preserve_rowcount=True)
+    )
+    return {
+        "segment_no": header.no,
+        "mailing_group_code": mailing_group_code,
+        "assigned": rowcount(result),
+        "message": f"Mailing group {mailing_group_code} is now applied to segment {header.no}.",
+    }
+
+
+def contacts_csv(session: Session, no: str) -> tuple[str, Iterator[str]]:
+    """The segment's contacts as CSV (one row per line, in line order): file name and streamed text."""
+    header = get_header(session, no)
+    stmt = (
+        select(*(getattr(Contact, name) for name in contact_io.EXPORT_FIELDS))
+        .join(SegmentLine, SegmentLine.contact_no == Contact.no)
+        .where(SegmentLine.segment_no == header.no)
+        .order_by(SegmentLine.line_no)
+    )
+    return f"segment-{header.no}-contacts.csv", contact_io.csv_chunks(session, stmt)

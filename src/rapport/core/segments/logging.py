@@ -19,10 +19,10 @@ from rapport.core.interactions.models import InteractionLogEntry as E
 from rapport.core.masterdata import Salesperson
 from rapport.core.segments import actions
 from rapport.core.segments import header as headers
-from rapport.core.segments.models import LoggedSegment, SegmentHeader, SegmentLine
+from rapport.core.segments.models import IdempotencyRecord, LoggedSegment, SegmentHeader, SegmentLine
 from rapport.core.templates import InteractionTemplate
 from rapport.db import rowcount
-from rapport.errors import Conflict, NotFound
+from rapport.errors import Conflict, Invalid, NotFound
 
 
 class LogRequest(StrictModel):
@@ -269,6 +269,37 @@ def log_segment(
         "skipped": {"privacy_blocked": int(blocked)},
         **delivered,
     }
+
+
+def log_segment_once(
+    session: Session, no: str, data: LogRequest, *, user_id: str, key: str | None
+) -> tuple[dict[str, Any], bool]:
+    """Log Segment, remembered under an idempotency `key`: a repeat gets the first result back
+    instead of logging again. Returns (result, replayed)."""
+    if key is not None:
+        if not key.strip() or len(key) > 200:
+            raise Invalid("Idempotency-Key must be 1 to 200 characters.", field="Idempotency-Key")
+        previous = previous_result(session, key)
+        if previous is not None:
+            return previous, True
+    result = log_segment(session, no, data, user_id=user_id)
+    if key is not None:
+        session.add(
+            IdempotencyRecord(
+                key=key,
+                scope=f"log-segment {no.strip().upper()}",
+                status_code=200,
+                body=result,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    return result, False
+
+
+def previous_result(session: Session, key: str) -> dict[str, Any] | None:
+    """The result remembered under an idempotency key (after a race lost at commit, too)."""
+    record = session.get(IdempotencyRecord, key)
+    return dict(record.body) if record is not None else None
 
 
 def _add_campaign_targets(session: Session, segment_no: str) -> None:
