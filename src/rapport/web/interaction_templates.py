@@ -112,6 +112,7 @@ def template_table() -> Table:
         filters=field_specs(InteractionTemplate),
         card_extra="interaction_templates/_languages.html",
         card_context=template_card,
+        defaults={"correspondence_type_default": CorrespondenceType.EMAIL.value},
     )
 
 

@@ -62,6 +62,7 @@ class Table:
     card_extra: str = ""  # a template included at the end of the card
     card_context: Callable[[Session, Any], dict[str, Any]] | None = None
     links: Callable[[Any], list[tuple[str, str]]] | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)  # what a new record's form starts with
 
     @property
     def key(self) -> Field:
@@ -277,7 +278,7 @@ def new_page(
         "table": table,
         "record": None,
         "fields": [(f, f.options(session) if f.options else None) for f in table.fields],
-        "values": values or {},
+        "values": values or table.defaults,
         "errors": errors or {},
     }
     return render(request, "masterdata/new.html", context, status_code=status_code)

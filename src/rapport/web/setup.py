@@ -70,6 +70,7 @@ def number_series_table() -> Table:
         ),
         delete=core_setup.delete_number_series,
         filters=field_specs(NumberSeries),
+        defaults={"increment_by": 1, "manual_nos": True},
     )
 
 
