@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+CONNECT_TIMEOUT_SECONDS = 5
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -61,6 +64,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    if "connect_timeout" not in make_url(url).query:
+        # psycopg waits 130 s for a host that accepts connections but never answers; a request
+        # should get its 503 within seconds instead.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
     kwargs.setdefault("pool_pre_ping", True)
     if kwargs.get("poolclass") is NullPool:
         kwargs.pop("pool_pre_ping")

@@ -60,7 +60,17 @@ class DeleteCanceledFilters(StrictModel):
 
 def _entries(session: Session, entry_nos: Sequence[int]) -> list[E]:
     wanted = sorted(set(entry_nos))
-    found = list(session.scalars(select(E).where(E.entry_no.in_(wanted)).order_by(E.entry_no)))
+    # Locked in entry order and read afresh: two requests changing the same entries run one after
+    # the other instead of each writing over a mix of stale values.
+    found = list(
+        session.scalars(
+            select(E)
+            .where(E.entry_no.in_(wanted))
+            .order_by(E.entry_no)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
     missing = sorted(set(wanted) - {e.entry_no for e in found})
     if missing:
         raise Invalid(

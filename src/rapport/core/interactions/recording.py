@@ -346,7 +346,10 @@ def resume_interaction(
     session: Session, entry_no: int, data: InteractionResume, *, user_id: str
 ) -> InteractionLogEntry:
     """Finish or postpone again a postponed interaction under the same entry number."""
-    entry = get_entry(session, entry_no)
+    # Locked and read afresh, so a second resume of the same entry waits and then finds it resumed.
+    entry = session.get(InteractionLogEntry, entry_no, with_for_update=True, populate_existing=True)
+    if entry is None:
+        raise NotFound(f"Interaction log entry {entry_no} does not exist.")
     if not entry.postponed:
         raise Conflict(f"Interaction log entry {entry_no} is not postponed; only postponed ones resume.")
     draft = Draft(**{k: getattr(entry, k) for k in Draft.__dataclass_fields__ if k != "comments"})
