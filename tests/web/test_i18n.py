@@ -64,3 +64,35 @@ def test_the_login_page_follows_the_browsers_language(client):
     assert page.status_code == 200
     assert '<html lang="ru">' in page.text
     assert "Вход в Rapport" in page.text
+
+
+def _catalog(language, area):
+    from babel.messages.pofile import read_po
+
+    with (i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{area}.po").open("rb") as fp:
+        return {m.id: m.string for m in read_po(fp, locale=language) if m.id and isinstance(m.id, str) and m.string}
+
+
+@pytest.mark.parametrize("language", ["fr", "it", "ru"])
+def test_the_layouts_messages_read_the_same_on_every_page(language):
+    """base.html is rendered inside every area's pages, which look in their own catalog first."""
+    base = _catalog(language, "base")
+    clashes = []
+    for po in (i18n.LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"):
+        for message, text in _catalog(language, po.stem).items():
+            if message in base and base[message] != text:
+                clashes.append((message, po.stem, text, base[message]))
+    assert clashes == []
+
+
+def test_a_message_takes_its_own_areas_translation_first():
+    i18n.set_language("fr")
+    for area, catalog in (
+        (p.stem, _catalog("fr", p.stem)) for p in (i18n.LOCALE_DIR / "fr" / "LC_MESSAGES").glob("*.po")
+    ):
+        for message, text in list(catalog.items())[:50]:
+            assert i18n.translations("fr", area).gettext(message) == text
+    i18n.set_area("no-such-area")
+    assert i18n.template_gettext("Contacts") == _catalog("fr", "base")["Contacts"]
+    i18n.set_language("en")
+    i18n.set_area(None)

@@ -34,9 +34,7 @@ templates = Jinja2Templates(
     )
 )
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
-    lambda message: i18n.translations(i18n.current_language()).gettext(message),
-    lambda singular, plural, n: i18n.translations(i18n.current_language()).ngettext(singular, plural, n),
-    newstyle=True,
+    i18n.template_gettext, i18n.template_ngettext, newstyle=True
 )
 templates.env.globals.update(
     version=__version__,
@@ -161,6 +159,7 @@ def render(
     """A page (or an htmx fragment) in the language of its user."""
     user = context.get("user")
     i18n.set_language(i18n.negotiate(getattr(user, "language", None), request.headers.get("accept-language")))
+    i18n.set_area(i18n.area_of_template(name))
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
     full: dict[str, Any] = {
         "csrf_token": csrf_token(request),

@@ -2,12 +2,15 @@
 
 Catalogs live in `web/locale/<language>/LC_MESSAGES/<area>.po` and are read once, at first use,
 straight from the .po files, so running Rapport needs no compile step. Each UI area (contacts,
-segments, ...) keeps its own catalog; the catalogs of a language are merged into one.
+segments, ...) keeps its own catalog, because one English word may need two translations (a
+canceled entry and a canceled campaign entry differ in gender in French): a message is looked up
+in its own area's catalog first, then in all of them.
 """
 
 from __future__ import annotations
 
 import io
+import sys
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -24,23 +27,64 @@ LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français", "it": "Italiano
 _current: ContextVar[str] = ContextVar("rapport_ui_language", default=DEFAULT_LANGUAGE)
 
 
+def _catalog(po: Path, language: str) -> Translations:
+    with po.open("rb") as fp:
+        catalog = read_po(fp, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=po.stem)
+
+
 @cache
-def translations(language: str) -> NullTranslations:
-    """Every area's catalog of `language`, merged (English is the source text)."""
-    merged: NullTranslations | None = None
+def translations(language: str, area: str | None = None) -> NullTranslations:
+    """The catalog of one area of `language`, falling back to every area's (English is the source text)."""
     folder = LOCALE_DIR / language / "LC_MESSAGES"
-    for po in sorted(folder.glob("*.po")) if language != DEFAULT_LANGUAGE else []:
-        with po.open("rb") as fp:
-            catalog = read_po(fp, locale=language)
-        buffer = io.BytesIO()
-        write_mo(buffer, catalog)
-        buffer.seek(0)
-        part = Translations(buffer, domain=po.stem)
-        if isinstance(merged, Translations):
-            merged.merge(part)
-        else:
+    if language == DEFAULT_LANGUAGE or not folder.is_dir():
+        return NullTranslations()
+    if area is not None:
+        own = folder / f"{area}.po"
+        if not own.is_file():
+            return translations(language)
+        part = _catalog(own, language)
+        part.add_fallback(translations(language))
+        return part
+    merged: Translations | None = None
+    for po in sorted(folder.glob("*.po")):
+        part = _catalog(po, language)
+        if merged is None:
             merged = part
+        else:
+            merged.merge(part)
     return merged or NullTranslations()
+
+
+_area: ContextVar[str | None] = ContextVar("rapport_ui_area", default=None)
+_TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def area_of_template(name: str) -> str:
+    """`contacts/card.html` -> `contacts`; a template at the top (base, macros, errors) -> `base`."""
+    return name.split("/", 1)[0] if "/" in name else "base"
+
+
+def area_of_module(module: str) -> str:
+    """`rapport.web.contacts` -> `contacts` when it has a templates folder, else `base` (as scripts/messages.py)."""
+    name = module.rsplit(".", 1)[-1]
+    return name if (_TEMPLATES_DIR / name).is_dir() else "base"
+
+
+def set_area(area: str | None) -> None:
+    """The area whose catalog a template being rendered looks in first."""
+    _area.set(area)
+
+
+def template_gettext(message: str) -> str:
+    return translations(_current.get(), _area.get()).gettext(message)
+
+
+def template_ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current.get(), _area.get()).ngettext(singular, plural, n)
 
 
 def set_language(language: str) -> None:
@@ -52,15 +96,19 @@ def current_language() -> str:
     return _current.get()
 
 
+def _caller_area() -> str:
+    return area_of_module(str(sys._getframe(2).f_globals.get("__name__", "")))
+
+
 def gettext(message: str, **variables: object) -> str:
-    """The message in the current language, with `%(name)s` variables filled in."""
-    text = translations(_current.get()).gettext(message)
+    """The message in the current language (from the calling module's area), `%(name)s` filled in."""
+    text = translations(_current.get(), _caller_area()).gettext(message)
     return text % variables if variables else text
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     """The singular or plural form for `n` in the current language (`%(num)s` is n)."""
-    text = translations(_current.get()).ngettext(singular, plural, n)
+    text = translations(_current.get(), _caller_area()).ngettext(singular, plural, n)
     return text % {"num": n, **variables}
 
 
