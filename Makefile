@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint install bench clean
+.PHONY: run demo test lint install bench clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Rapport needs Python 3.11 or newer")'
@@ -26,6 +26,10 @@ demo: $(STAMP)
 ## The whole test suite (SQLite always; PostgreSQL when one answers)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## Retake the README's screenshots (the browser tests write docs/screenshots/*.png)
+screenshots: $(STAMP)
+	RAPPORT_TEST_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web -k browser -p no:xdist -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -109,6 +109,9 @@ def sign_in_page(page: Any, make_user: Callable[..., Any]) -> Callable[..., Any]
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Keep a screenshot for the README (docs/screenshots/<name>.png)."""
+    """Keep a screenshot for the README (docs/screenshots/<name>.png) when RAPPORT_TEST_SCREENSHOTS=1
+    (`make screenshots`); other runs leave the committed pictures alone."""
+    if os.environ.get("RAPPORT_TEST_SCREENSHOTS", "") in ("", "0", "false"):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
