@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,9 +27,11 @@ from rapport.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from rapport.logs import configure_logging
 from rapport.settings import Settings, get_settings
 
 log = logging.getLogger("rapport")
+access_log = logging.getLogger("rapport.access")
 
 STATUS_OF: dict[type[RapportError], int] = {
     NotFound: 404,
@@ -146,7 +149,8 @@ class BodySizeLimit:
 
 
 class ServerTiming:
-    """Add `Server-Timing: app;dur=<ms>` to every response: the time spent inside Rapport."""
+    """Add `Server-Timing: app;dur=<ms>` and `X-Request-ID` to every response (the time spent
+    inside Rapport; the caller's id or a new one), and log one access line per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -156,16 +160,39 @@ class ServerTiming:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        request_id = next(
+            (v.decode("latin-1")[:100] for k, v in scope.get("headers", []) if k == b"x-request-id"), ""
+        ) or uuid.uuid4().hex[:16]
+        status = 500
 
         async def timed_send(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 elapsed = (time.perf_counter() - started) * 1000
                 headers = list(message.get("headers", []))
                 headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, timed_send)
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "request_id": request_id,
+                    },
+                )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -234,6 +261,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The Rapport web application for `settings` (read from the environment by default)."""
     settings = settings or get_settings()
+    if settings.log_format:
+        configure_logging(settings.log_format, settings.log_level)
     from rapport.api import router as api_router
     from rapport.migrate import ensure_sqlite_dir
     from rapport.web import router as web_router

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_batch_size: int = Field(default=50, ge=1)
 
+    # "text" or "json" (one object per line, for log collectors); empty leaves logging as it is.
+    log_format: str = Field(default="", pattern="^(|text|json)$")
+    log_level: str = "INFO"
+
     default_page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from rapport.cli import app
 from rapport.cli.common import console, open_session, settings_from_env
+from rapport.logs import configure_logging
 
 
 def ensure_first_admin() -> None:
@@ -51,7 +54,11 @@ def serve(
 
     from rapport.migrate import upgrade
 
+    # Every server process (uvicorn starts them with create_app) logs the same way: text unless
+    # RAPPORT_LOG_FORMAT=json.
+    os.environ.setdefault("RAPPORT_LOG_FORMAT", "text")
     settings = settings_from_env()
+    configure_logging(settings.log_format, settings.log_level)
     upgrade(settings.resolved_database_url)
     settings.resolved_secret_key()
     ensure_first_admin()
@@ -68,6 +75,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,
+        access_log=False,
         proxy_headers=True,
     )

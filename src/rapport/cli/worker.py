@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -11,6 +10,7 @@ import typer
 
 from rapport.cli import app
 from rapport.cli.common import console, settings_from_env
+from rapport.logs import configure_logging
 
 
 @app.command()
@@ -22,8 +22,8 @@ def worker(
     The database must be upgraded already (`rapport db upgrade` or `rapport serve` does it)."""
     from rapport.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = settings_from_env()
+    configure_logging(settings.log_format or "text", settings.log_level)
     delivery = Worker(settings)
     if once:
         sent = 0
