@@ -58,8 +58,11 @@ def test_logging_creates_one_interaction_per_line_with_the_lines_values(client, 
     no = segment(crm, campaign_no="CP1")["no"]
     add(crm, no, {"contact": {"no": "C1|P11|P12"}})
     second = lines(crm, no)[1]
-    crm("PATCH", f"/segments/{no}/lines/{second['line_no']}",
-        {"description": "Own text", "cost": 3, "duration_min": 4, "date": "2026-01-15", "evaluation": "positive"})
+    crm(
+        "PATCH",
+        f"/segments/{no}/lines/{second['line_no']}",
+        {"description": "Own text", "cost": 3, "duration_min": 4, "date": "2026-01-15", "evaluation": "positive"},
+    )
     result = log(client, admin, no)
     assert result["no_of_interactions"] == 3 and result["follow_up_segment_no"] == ""
     assert result["skipped"] == {"privacy_blocked": 0}
@@ -96,8 +99,14 @@ def test_the_logged_segment_records_creation_date_user_and_counts(client, admin,
     entry_no = logged["logged_segment_entry_no"]
     assert logged["no_of_interactions"] == 4
     expected = {
-        "entry_no": entry_no, "segment_no": "SEG00001", "description": "Spring mailing", "creation_date": TODAY,
-        "user_id": "admin-user", "canceled": False, "no_of_interactions": 4, "no_of_campaign_entries": 1,
+        "entry_no": entry_no,
+        "segment_no": "SEG00001",
+        "description": "Spring mailing",
+        "creation_date": TODAY,
+        "user_id": "admin-user",
+        "canceled": False,
+        "no_of_interactions": 4,
+        "no_of_campaign_entries": 1,
     }
     assert crm("GET", f"/logged-segments/{entry_no}") == expected
     assert crm("GET", "/logged-segments")["items"] == [expected]
@@ -187,8 +196,11 @@ def test_logging_makes_the_lines_attachments_read_only_and_keeps_them(client, ad
     no = segment(crm)["no"]
     add(crm, no, {"contact": {"no": "P11|P12"}})
     crm("PATCH", f"/segments/{no}", {"language_code_default": "ENU"})
-    upload = client.put(f"{API}/segments/{no}/languages/ENU/attachment",
-                        files={"file": ("letter.txt", b"Dear {{Contact_Name}}", "text/plain")}, headers=admin)
+    upload = client.put(
+        f"{API}/segments/{no}/languages/ENU/attachment",
+        files={"file": ("letter.txt", b"Dear {{Contact_Name}}", "text/plain")},
+        headers=admin,
+    )
     assert upload.status_code in (200, 201), upload.text
     attachment_no = upload.json()["attachment_no"]
     assert {line["attachment_no"] for line in lines(crm, no)} == {attachment_no}
@@ -264,6 +276,22 @@ def test_reuse_logged_segment_allows_duplicates_ignores_exclusion_and_skips_bloc
     assert {line["campaign_no"] for line in reused} == {"CP2"}  # the campaign of the logged entries
     action = crm("GET", f"/segments/{target}/criteria")["items"][-1]
     assert action["action"] == "add_contacts" and action["options"]["allow_existing_contacts"] is True
-    response = client.post(f"{API}/segments/{target}/reuse-logged-segment", json={"logged_segment_entry_no": 99},
-                           headers=admin)
+    response = client.post(
+        f"{API}/segments/{target}/reuse-logged-segment", json={"logged_segment_entry_no": 99}, headers=admin
+    )
     assert response.status_code == 422 and response.json()["error"]["field"] == "logged_segment_entry_no"
+
+
+def test_segment_lines_with_campaign_target_activate_a_campaign_and_keep_its_target_group(crm):
+    no = segment(crm, campaign_no="CP2", campaign_target=True)["no"]
+    add(crm, no, {"contact": {"no": "P11"}})
+    assert crm("POST", "/campaigns/CP2/activate")["activated"] is True, "an unlogged line is a target too"
+    assert [g["no"] for g in crm("GET", "/campaigns/CP2/target-groups")] == ["C1"]
+    line = crm("POST", f"/segments/{no}/lines", {"contact_no": "P21", "campaign_no": "CP2", "campaign_target": True})
+    # Beta (C2) is customer CU1: the target row names the customer (domain.md 3.4.7).
+    assert sorted(g["no"] for g in crm("GET", "/campaigns/CP2/target-groups")) == ["C1", "CU1"]
+    crm("PATCH", f"/segments/{no}/lines/{line['line_no']}", {"campaign_target": False})
+    assert [g["no"] for g in crm("GET", "/campaigns/CP2/target-groups")] == ["C1"]
+    crm("PATCH", f"/segments/{no}/lines/{line['line_no']}", {"campaign_target": True})
+    crm("DELETE", f"/segments/{no}/lines/{line['line_no']}")
+    assert [g["no"] for g in crm("GET", "/campaigns/CP2/target-groups")] == ["C1"]

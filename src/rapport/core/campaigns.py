@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Select,
     String,
     and_,
     case,
@@ -23,6 +22,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -145,9 +145,7 @@ def is_activated(session: Session, campaign_no: str) -> bool:
     """Whether the campaign has target group rows (BC's Activated FlowField)."""
     if not campaign_no:
         return False
-    return bool(
-        session.scalar(select(exists().where(CampaignTargetGroup.campaign_no == campaign_no)))
-    )
+    return bool(session.scalar(select(exists().where(CampaignTargetGroup.campaign_no == campaign_no))))
 
 
 def activated_campaigns(session: Session, nos: list[str]) -> set[str]:
@@ -156,9 +154,7 @@ def activated_campaigns(session: Session, nos: list[str]) -> set[str]:
         return set()
     return set(
         session.scalars(
-            select(CampaignTargetGroup.campaign_no)
-            .where(CampaignTargetGroup.campaign_no.in_(nos))
-            .distinct()
+            select(CampaignTargetGroup.campaign_no).where(CampaignTargetGroup.campaign_no.in_(nos)).distinct()
         )
     )
 
@@ -290,9 +286,7 @@ def create_campaign(session: Session, data: CampaignCreate) -> Campaign:
     else:
         no = setup.next_no(session, ms.campaign_nos, "campaign_nos")
         if session.get(Campaign, no) is not None:
-            raise Conflict(
-                f"Campaign {no} already exists; the number series is behind.", field="no"
-            )
+            raise Conflict(f"Campaign {no} already exists; the number series is behind.", field="no")
     campaign = Campaign(no=no, **values)
     _check(session, campaign)
     session.add(campaign)
@@ -326,8 +320,7 @@ def delete_campaign(session: Session, no: str) -> None:
     for column, what in uses:
         if session.scalar(select(exists().where(column == campaign.no))):
             raise Conflict(
-                f"Campaign {campaign.no} is used by {what}; it is kept as their history "
-                "and cannot be deleted."
+                f"Campaign {campaign.no} is used by {what}; it is kept as their history and cannot be deleted."
             )
     _clear_targets(session, campaign.no)
     session.delete(campaign)
@@ -337,9 +330,7 @@ def delete_campaign(session: Session, no: str) -> None:
 # --- campaign entries ----------------------------------------------------------------------
 
 
-def _find_entry(
-    session: Session, campaign_no: str, segment_no: str, document_type: str
-) -> int | None:
+def _find_entry(session: Session, campaign_no: str, segment_no: str, document_type: str) -> int | None:
     return session.scalar(
         select(CampaignEntry.entry_no)
         .where(
@@ -419,19 +410,25 @@ def set_entry_canceled(session: Session, entry_no: int, canceled: bool) -> Campa
 # --- target groups -------------------------------------------------------------------------
 
 
-def _targeted_companies(campaign_no: str) -> Select[Any]:
-    """Contact companies that a campaign targets: the one place that knows the sources.
+def _targeted_companies(campaign_no: str, contact_company_no: str | None = None) -> Any:
+    """Contact companies that a campaign targets: the one place that knows the sources, the
+    non-postponed log entries and the segment lines with Campaign Target set (domain.md 3.4.7)."""
+    from rapport.core.segments.models import SegmentLine
 
-    Extension point: when segments exist, UNION the contact company nos. of segment lines with
-    this campaign and Campaign Target set (domain.md §3.4.7).
-    """
     entry = _log_entry()
-    return select(entry.contact_company_no.label("company_no")).where(
-        entry.campaign_no == campaign_no,
-        entry.campaign_target.is_(True),
-        entry.postponed.is_(False),
-        entry.contact_company_no != "",
-    )
+    sources = []
+    for company, *conditions in (
+        (
+            entry.contact_company_no,
+            entry.campaign_no == campaign_no,
+            entry.campaign_target.is_(True),
+            entry.postponed.is_(False),
+        ),
+        (SegmentLine.contact_company_no, SegmentLine.campaign_no == campaign_no, SegmentLine.campaign_target.is_(True)),
+    ):
+        wanted = company != "" if contact_company_no is None else company == contact_company_no
+        sources.append(select(company.label("company_no")).where(*conditions, wanted))
+    return union_all(*sources)
 
 
 def _target_key(session: Session, contact_company_no: str) -> tuple[str, str]:
@@ -462,10 +459,8 @@ def remove_target_if_unused(session: Session, campaign_no: str, contact_company_
     if not campaign_no or not contact_company_no or not is_activated(session, campaign_no):
         return
     session.flush()
-    still = _targeted_companies(campaign_no).where(
-        _log_entry().contact_company_no == contact_company_no
-    )
-    if session.scalar(select(still.exists())):
+    still = _targeted_companies(campaign_no, contact_company_no).subquery()
+    if session.scalar(select(exists().select_from(still))):
         return
     type_, no = _target_key(session, contact_company_no)
     session.execute(
@@ -481,7 +476,8 @@ def remove_target_if_unused(session: Session, campaign_no: str, contact_company_
 def activate(session: Session, campaign_no: str) -> Campaign:
     """Fill the campaign's target group from everything that targets it (set-based)."""
     campaign = get_campaign(session, campaign_no)
-    companies = _targeted_companies(campaign.no).distinct().subquery()
+    targeted = _targeted_companies(campaign.no).subquery()
+    companies = select(targeted.c.company_no).distinct().subquery()
     if not session.scalar(select(exists().select_from(companies))):
         raise Conflict(ACTIVATE_WITHOUT_TARGETS)
     links = (
@@ -533,6 +529,4 @@ def deactivate(session: Session, campaign_no: str) -> Campaign:
 
 
 def _clear_targets(session: Session, campaign_no: str) -> None:
-    session.execute(
-        delete(CampaignTargetGroup).where(CampaignTargetGroup.campaign_no == campaign_no)
-    )
+    session.execute(delete(CampaignTargetGroup).where(CampaignTargetGroup.campaign_no == campaign_no))

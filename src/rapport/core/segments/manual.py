@@ -97,12 +97,29 @@ def add_line(session: Session, segment_no: str, data: LineCreate) -> SegmentLine
     _contact(session, data.contact_no)
     line = _insert_contact(session, header, data.contact_no)
     _apply(session, header, line, data.model_dump(exclude_unset=True, exclude={"contact_no"}))
+    _retarget(session, None, line)
     return line
+
+
+def _target(line: SegmentLine) -> tuple[str, bool, str]:
+    return line.campaign_no, line.campaign_target, line.contact_company_no
+
+
+def _retarget(session: Session, before: tuple[str, bool, str] | None, line: SegmentLine | None) -> None:
+    """Campaign target groups follow a line's campaign, target flag and contact (domain.md 3.4.7)."""
+    after = _target(line) if line is not None else None
+    if before == after:
+        return
+    if before is not None and before[1]:
+        campaigns.remove_target_if_unused(session, before[0], before[2])
+    if after is not None and after[1]:
+        campaigns.add_target(session, after[0], after[2])
 
 
 def update_line(session: Session, segment_no: str, line_no: int, data: LineUpdate) -> SegmentLine:
     """Change a line; a new contact re-initialises it (a deletion and an insertion action)."""
     line = get_line(session, segment_no, line_no)
+    before = _target(line)
     header = get_header(session, segment_no)
     given = data.model_dump(exclude_unset=True)
     new_contact = given.pop("contact_no", None)
@@ -111,13 +128,16 @@ def update_line(session: Session, segment_no: str, line_no: int, data: LineUpdat
         _remove(session, header, line)
         line = _insert_contact(session, header, new_contact, base=line_no - 10000)
     _apply(session, header, line, given)
+    _retarget(session, before, line)
     return line
 
 
 def delete_line(session: Session, segment_no: str, line_no: int) -> None:
     """Delete a line; recorded as a Reduce action so Go Back restores it."""
     line = get_line(session, segment_no, line_no)
+    before = _target(line)
     _remove(session, get_header(session, segment_no), line)
+    _retarget(session, before, None)
 
 
 def _apply(session: Session, header: SegmentHeader, line: SegmentLine, given: dict[str, Any]) -> None:
