@@ -53,9 +53,10 @@ def default_columns(session: Session, header: SegmentHeader, c: Any) -> dict[str
         language: Any = case(
             (c.language_code.in_(list(languages)), c.language_code), else_=header.language_code_default
         )
+        # Typed, so that PostgreSQL reads a CASE of only NULLs as an integer, not as text.
         attachment: Any = case(
-            *[(language == code, row.attachment_no) for code, row in languages.items()],
-            else_=header_attachment(session, header),
+            *[(language == code, _lit(row.attachment_no, Integer)) for code, row in languages.items()],
+            else_=_lit(header_attachment(session, header), Integer),
         )
         subject: Any = case(*[(language == code, row.subject) for code, row in languages.items()], else_="")
     else:
