@@ -120,6 +120,10 @@ Node = Compare | Range | And | Or
 # --- tokenizer and parser -----------------------------------------------------------------------
 
 _SYMBOLS = ("..", "<>", "<=", ">=", "<", ">", "(", ")", "|", "&", "@")
+# Bounds that no filter a person writes comes near, and that keep a hostile one from exhausting the
+# parser's recursion or the database's expression depth (SQLite stops at 1000).
+MAX_NESTING = 20
+MAX_CONDITIONS = 500
 _COMPARISONS = ("<>", "<=", ">=", "<", ">")
 
 
@@ -206,6 +210,8 @@ class _Parser:
         self.expression, self.field = expression, field
         self.tokens = _tokenize(expression, field)
         self.index = 0
+        self.depth = 0
+        self.conditions = 0
 
     def fail(self, message: str, position: int) -> NoReturn:
         raise _invalid(self.field, self.expression, message, position)
@@ -247,7 +253,11 @@ class _Parser:
         opening = self.take("(")
         if opening is None:
             return self.condition()
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(f"parentheses nested more than {MAX_NESTING} deep", opening.position)
         node = self.or_()
+        self.depth -= 1
         if not self.take(")"):
             if self.peek().kind != "end":
                 self.unexpected()
@@ -255,6 +265,9 @@ class _Parser:
         return node
 
     def condition(self) -> Node:
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            self.fail(f"more than {MAX_CONDITIONS} conditions (use a range or wildcards)", self.peek().position)
         ignore_case = self.take("@") is not None
         kind = self.peek().kind
         if kind in _COMPARISONS:
