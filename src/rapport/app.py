@@ -89,6 +89,14 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     first = errors[0]
     field = _validation_field(tuple(first.get("loc", ())))
     kind = first.get("type", "")
+    if kind == "json_invalid":
+        # The location is a character offset, not a field.
+        reason = (first.get("ctx") or {}).get("error", "")
+        return f"The body is not valid JSON ({reason} at character {field}).", None
+    if kind == "missing" and field is None:
+        return "A JSON body is required.", None
+    if kind in ("model_attributes_type", "dict_type") and field is None:
+        return "The body must be a JSON object.", None
     if kind == "extra_forbidden":
         message = f"Unknown field '{field}'; check the spelling against the API reference."
     elif kind == "missing":
@@ -98,6 +106,13 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return message, field
+
+
+def _not_json(request: Request, errors: list[dict[str, Any]]) -> bool:
+    """Whether a JSON route was sent a body of another media type (which it then reads as no object)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    whole_body = [e for e in errors if tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing"]
+    return bool(whole_body) and not (content_type == "application/json" or content_type.endswith("+json"))
 
 
 class BodySizeLimit:
@@ -218,6 +233,8 @@ def install_error_handlers(app: FastAPI) -> None:
             from rapport.web.common import error_page
 
             return error_page(request, 422, message)
+        if _not_json(request, list(exc.errors())):
+            return error_response(415, "Send the body as JSON, with Content-Type: application/json.")
         return error_response(422, message, field)
 
     @app.exception_handler(StarletteHTTPException)
@@ -227,6 +244,8 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"There is nothing at {request.url.path}."
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = "The body could not be read: it is not valid JSON (or form data) in UTF-8."
         if wants_html(request) and exc.status_code in (404, 405):
             from rapport.web.common import error_page
 
@@ -264,6 +283,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.log_format:
         configure_logging(settings.log_format, settings.log_level)
     from rapport.api import router as api_router
+    from rapport.api.openapi import install as install_openapi
     from rapport.migrate import ensure_sqlite_dir
     from rapport.web import router as web_router
 
@@ -283,6 +303,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenSigner(settings.resolved_secret_key(), settings.token_ttl_hours * 3600)
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api/v1")
+    install_openapi(app)
     app.include_router(web_router)
     from rapport.web.common import STATIC_DIR, install_web
 
