@@ -19,8 +19,6 @@ from rapport.api.deps import (
 )
 from rapport.api.schemas import Statistics
 from rapport.core import contacts, masterdata, statistics
-from rapport.core.campaigns import Campaign
-from rapport.core.contacts import Contact
 from rapport.core.interactions import InteractionLogEntry
 from rapport.core.masterdata import (
     CodeDescriptionCreate,
@@ -131,13 +129,7 @@ def update_salesperson(code: str, data: SalespersonUpdate, session: SessionDep, 
 
 @router.delete("/salespeople/{code}", status_code=204, tags=["salespeople"])
 def delete_salesperson(code: str, session: SessionDep, _: MarketingWriter) -> Response:
-    masterdata.delete_record(
-        session,
-        Salesperson,
-        "Salesperson",
-        code,
-        [Contact.salesperson_code, Campaign.salesperson_code, InteractionLogEntry.salesperson_code],
-    )
+    masterdata.delete_salesperson(session, code)
     commit(session)
     return Response(status_code=204)
 
@@ -145,8 +137,6 @@ def delete_salesperson(code: str, session: SessionDep, _: MarketingWriter) -> Re
 def _dimension_routes(path: str, model: type[Any], what: str) -> None:
     """GET/POST /{path} and GET/PATCH/DELETE /{path}/{code} for one code/description table."""
     tag = path.replace("-", " ")
-    link = contacts.ASSIGNMENTS.get(path)
-    used_by = [getattr(link[0], link[1])] if link else [contacts.ContactBusinessRelation.business_relation_code]
 
     @router.get(f"/{path}", response_model=CodeDescriptionPage, tags=[tag], name=f"list_{path}")
     def list_records(session: SessionDep, params: ListParamsDep, _: Reader) -> dict[str, Any]:
@@ -171,7 +161,7 @@ def _dimension_routes(path: str, model: type[Any], what: str) -> None:
 
     @router.delete(f"/{path}/{{code}}", status_code=204, tags=[tag], name=f"delete_{path}")
     def delete_record(code: str, session: SessionDep, _: MarketingWriter) -> Response:
-        masterdata.delete_record(session, model, what, code, used_by)
+        masterdata.delete_dimension(session, path, code)
         commit(session)
         return Response(status_code=204)
 

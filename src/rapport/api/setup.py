@@ -9,16 +9,13 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, keyset_page
 from rapport.core import masterdata, setup
-from rapport.core.contacts import Contact
 from rapport.core.masterdata import Language, LanguageCreate, LanguageUpdate
 from rapport.core.setup import (
-    MarketingSetup,
     MarketingSetupUpdate,
     NumberSeries,
     NumberSeriesCreate,
     NumberSeriesUpdate,
 )
-from rapport.core.templates import InteractionTemplateLanguage
 from rapport.filters import field_specs
 
 router = APIRouter()
@@ -172,16 +169,6 @@ def update_language(code: str, data: LanguageUpdate, session: SessionDep, _: Mar
 
 @router.delete("/languages/{code}", status_code=204, tags=["setup"])
 def delete_language(code: str, session: SessionDep, _: MarketingWriter) -> Response:
-    masterdata.delete_record(
-        session,
-        Language,
-        "Language",
-        code,
-        [
-            Contact.language_code,
-            InteractionTemplateLanguage.language_code,
-            MarketingSetup.default_language_code,
-        ],
-    )
+    masterdata.delete_language(session, code)
     commit(session)
     return Response(status_code=204)

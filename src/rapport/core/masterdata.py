@@ -189,6 +189,36 @@ def delete_record(session: Session, model: type[Any], what: str, code: str, used
     session.flush()
 
 
+def delete_salesperson(session: Session, code: str) -> None:
+    """Delete a salesperson no contact, campaign or interaction refers to."""
+    from rapport.core.campaigns import Campaign
+    from rapport.core.contacts import Contact
+    from rapport.core.interactions.models import InteractionLogEntry
+
+    used_by = [Contact.salesperson_code, Campaign.salesperson_code, InteractionLogEntry.salesperson_code]
+    delete_record(session, Salesperson, "Salesperson", code, used_by)
+
+
+def delete_language(session: Session, code: str) -> None:
+    """Delete a language no contact, template language or Marketing Setup refers to."""
+    from rapport.core.contacts import Contact
+    from rapport.core.setup import MarketingSetup
+    from rapport.core.templates import InteractionTemplateLanguage
+
+    used_by = [Contact.language_code, InteractionTemplateLanguage.language_code, MarketingSetup.default_language_code]
+    delete_record(session, Language, "Language", code, used_by)
+
+
+def delete_dimension(session: Session, path: str, code: str) -> None:
+    """Delete a record of one of the DIMENSIONS that no contact (or business relation) is assigned to."""
+    from rapport.core.contacts import ASSIGNMENTS, ContactBusinessRelation
+
+    model, what = DIMENSIONS[path]
+    link = ASSIGNMENTS.get(path)
+    used_by = [getattr(link[0], link[1])] if link else [ContactBusinessRelation.business_relation_code]
+    delete_record(session, model, what, code, used_by)
+
+
 def check_language(session: Session, code: str, field: str) -> None:
     """Invalid unless the language exists (blank is fine)."""
     if code and session.get(Language, code) is None:

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from rapport.accounts import User
-from rapport.api.deps import SessionDep, commit
-from rapport.api.templates import download
-from rapport.core import templates
+from rapport.api.deps import SessionDep, commit, file_response
+from rapport.core import attachments, templates
 from rapport.core.attachments import Attachment
 from rapport.core.campaigns import Campaign
 from rapport.core.enums import CorrespondenceType, InformationFlow, InitiatedBy, WizardAction
@@ -253,4 +252,5 @@ async def remove_attachment(code: str, request: Request, session: SessionDep) ->
 @router.get(f"{TEMPLATE_URL}/{{code}}/attachment")
 def download_attachment(code: str, request: Request, session: SessionDep, language_code: str = "") -> Any:
     page_user(request, session)
-    return download(session, templates.language_attachment(session, code, language_code))
+    attachment = templates.language_attachment(session, code, language_code)
+    return file_response(attachment.file_name, attachment.media_type, attachments.read_content(session, attachment.no))

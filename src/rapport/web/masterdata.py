@@ -167,7 +167,7 @@ def code_table(
     what: str,
     create_schema: type[BaseModel],
     update_schema: type[BaseModel],
-    used_by: list[Any],
+    delete: Callable[[Session, str], None],
 ) -> dict[str, Any]:
     """get/create/update/delete of a plain code table through rapport.core.masterdata."""
     return {
@@ -175,7 +175,7 @@ def code_table(
         "get": lambda s, code: masterdata.get_record(s, model, code, what),
         "create": lambda s, v: masterdata.create_record(s, model, what, validated(create_schema, v)),
         "update": lambda s, code, v: masterdata.update_record(s, model, what, code, validated(update_schema, v)),
-        "delete": lambda s, code: masterdata.delete_record(s, model, what, code, used_by),
+        "delete": delete,
     }
 
 

@@ -125,12 +125,9 @@ def _apply_template(session: Session, values: dict[str, Any], previous: str) -> 
     basis = contact or Contact(correspondence_type="", language_code="")
     draft = recording.Draft(interaction_template_code=previous, description=str(values["description"]))
     try:
-        recording.set_template(session, draft, basis, code)
-        template = templates.get_template(session, code)
+        recording.set_wizard_template(session, draft, basis, code)
     except RapportError:
         return
-    # The wizard overwrites the correspondence type with the template's default (domain.md 3.5).
-    draft.correspondence_type = template.correspondence_type_default
     for name in ("description", "correspondence_type", "language_code", "information_flow", "initiated_by"):
         values[name] = getattr(draft, name)
     values["cost"], values["duration_min"] = _money(draft.cost), _money(draft.duration_min)

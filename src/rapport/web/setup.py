@@ -14,15 +14,12 @@ from sqlalchemy.orm import Session
 
 from rapport.accounts import User
 from rapport.api.deps import SessionDep, commit
-from rapport.core import contacts, masterdata, statistics
+from rapport.core import masterdata, statistics
 from rapport.core import setup as core_setup
-from rapport.core.campaigns import Campaign
-from rapport.core.contacts import Contact
 from rapport.core.enums import AttachmentStorageType, CorrespondenceType
 from rapport.core.interactions import InteractionLogEntry
 from rapport.core.masterdata import Language, Salesperson
-from rapport.core.setup import MarketingSetup, NumberSeries
-from rapport.core.templates import InteractionTemplateLanguage
+from rapport.core.setup import NumberSeries
 from rapport.errors import RapportError
 from rapport.filters import field_specs
 from rapport.web.common import check_csrf, flash, form_errors, page_user, redirect, render
@@ -94,13 +91,12 @@ def salesperson_table() -> Table:
         statistics=salesperson_statistics,
         filters=field_specs(Salesperson),
         links=lambda p: [(_("Create interaction"), f"/interactions/new?{urlencode({'salesperson_code': p.code})}")],
-        # The same "still used" columns as the API's salesperson route.
         **code_table(
             Salesperson,
             "Salesperson",
             masterdata.SalespersonCreate,
             masterdata.SalespersonUpdate,
-            [Contact.salesperson_code, Campaign.salesperson_code, InteractionLogEntry.salesperson_code],
+            masterdata.delete_salesperson,
         ),
     )
 
@@ -114,10 +110,13 @@ def dimension_table(path: str) -> Table:
         "business-relations": _("Business relations"),
     }
     model, what = masterdata.DIMENSIONS[path]
-    link = contacts.ASSIGNMENTS.get(path)
-    # The same "still used" columns as the API's dimension routes.
-    used_by = [getattr(link[0], link[1])] if link else [contacts.ContactBusinessRelation.business_relation_code]
-    ops = code_table(model, what, masterdata.CodeDescriptionCreate, masterdata.CodeDescriptionUpdate, used_by)
+    ops = code_table(
+        model,
+        what,
+        masterdata.CodeDescriptionCreate,
+        masterdata.CodeDescriptionUpdate,
+        lambda session, code: masterdata.delete_dimension(session, path, code),
+    )
     return Table(path, titles[path], fields=description_fields(), filters=field_specs(model), **ops)
 
 
@@ -127,13 +126,12 @@ def language_table() -> Table:
         _("Languages"),
         fields=(Field("code", _("Code"), required=True), Field("name", _("Name"))),
         filters=field_specs(Language),
-        # The same "still used" columns as the API's language route.
         **code_table(
             Language,
             "Language",
             masterdata.LanguageCreate,
             masterdata.LanguageUpdate,
-            [Contact.language_code, InteractionTemplateLanguage.language_code, MarketingSetup.default_language_code],
+            masterdata.delete_language,
         ),
     )
 

@@ -161,6 +161,16 @@ def set_template(session: Session, draft: Draft, contact: Contact, code: str) ->
         draft.campaign_no = template.campaign_no
 
 
+def set_wizard_template(session: Session, draft: Draft, contact: Contact, code: str) -> None:
+    """Interaction Template Code validation in the Create Interaction wizard: as `set_template`, and
+    the correspondence type becomes the template's default."""
+    set_template(session, draft, contact, code)
+    # The wizard overwrites the correspondence type with the template's default (domain.md 3.5).
+    draft.correspondence_type = templates.get_template(
+        session, draft.interaction_template_code
+    ).correspondence_type_default
+
+
 def _apply_fields(session: Session, draft: Draft, data: _InteractionFields) -> None:
     given = data.model_dump(exclude_unset=True)
     for name in (
@@ -322,11 +332,7 @@ def create_interaction(session: Session, data: InteractionCreate, *, user_id: st
     contact = _contact(session, data.contact_no)
     draft = Draft(date=dt.date.today(), time_of_interaction=now_rounded_up())
     set_contact(session, draft, contact)
-    set_template(session, draft, contact, data.interaction_template_code)
-    # The wizard overwrites the correspondence type with the template's default (domain.md 3.5).
-    draft.correspondence_type = templates.get_template(
-        session, draft.interaction_template_code
-    ).correspondence_type_default
+    set_wizard_template(session, draft, contact, data.interaction_template_code)
     _apply_fields(session, draft, data)
     if data.subject is None:
         draft.subject = draft.description
@@ -359,10 +365,7 @@ def resume_interaction(
     if contact.no != entry.contact_no:
         set_contact(session, draft, contact)
     if data.interaction_template_code and data.interaction_template_code != entry.interaction_template_code:
-        set_template(session, draft, contact, data.interaction_template_code)
-        draft.correspondence_type = templates.get_template(
-            session, draft.interaction_template_code
-        ).correspondence_type_default
+        set_wizard_template(session, draft, contact, data.interaction_template_code)
     _apply_fields(session, draft, data)
     if data.subject is None and (data.description is not None or not draft.subject):
         draft.subject = draft.description
