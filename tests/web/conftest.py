@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import PASSWORD
+from tests.web.helpers import login
 
 CHROMIUM = os.environ.get("RAPPORT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,6 +56,18 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def signed_in(client: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
+    """Sign a new user of the given role in through the login form; returns the client."""
+
+    def sign(role: str = "admin") -> Any:
+        make_user(f"ui-{role}", role)
+        assert login(client, f"ui-{role}").status_code == 303
+        return client
+
+    return sign
 
 
 def _free_port() -> int:

@@ -7,19 +7,15 @@ import re
 
 import pytest
 
-from tests.web.test_segments_pages import ESCAPED, SCRIPT, build_crm, post, sign_in
+from tests.web.helpers import ESCAPED, SCRIPT, api_caller, post
+from tests.web.test_segments_pages import build_crm, sign_in
 
 
 @pytest.fixture
 def campaign(client, admin):
     """Campaign CP1 (from build_crm) given a description with markup, logged on once through a segment."""
     build_crm(client, admin)
-
-    def call(method, path, body=None):
-        response = client.request(method, "/api/v1" + path, json=body, headers=admin)
-        assert response.status_code < 300, response.text
-        return response.json() if response.content else None
-
+    call = api_caller(client, admin)
     call("PATCH", "/campaigns/CP1", {"description": SCRIPT})
     no = call("POST", "/segments", {"description": "Spring", "interaction_template_code": "LETTER"})["no"]
     call("PATCH", f"/segments/{no}", {"campaign_no": "CP1", "campaign_target": True})

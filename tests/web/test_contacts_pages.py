@@ -7,14 +7,12 @@ import html
 import re
 from decimal import Decimal
 
-import pytest
-
 from rapport.core import contacts, masterdata, templates
 from rapport.core.contacts import ContactCreate
 from rapport.core.interactions.recording import InteractionCreate, create_interaction
 from rapport.core.masterdata import Salesperson
 from rapport.core.templates import InteractionGroupCreate, InteractionTemplateCreate
-from tests.web.test_login import csrf, sign_in
+from tests.web.helpers import token as csrf
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -70,17 +68,6 @@ def seed(app, *, name: str = "Kestrel Trading", interactions: int = 2, weeks_bac
                 user_id="seed",
             )
         s.commit()
-
-
-@pytest.fixture
-def signed_in(client, make_user):
-    def sign(role: str = "admin"):
-        make_user(f"ui-{role}", role)
-        response = sign_in(client, f"ui-{role}")
-        assert response.status_code == 303
-        return client
-
-    return sign
 
 
 def test_the_contact_list_finds_contacts_by_name_and_by_a_filter_expression(client, app, signed_in):

@@ -6,8 +6,8 @@ import datetime as dt
 import re
 
 from rapport.core.interactions.recording import InteractionCreate, create_interaction
+from tests.web.helpers import login as sign_in
 from tests.web.test_contacts_pages import ESCAPED, XSS, seed
-from tests.web.test_login import sign_in
 
 
 def test_the_home_page_counts_and_charts_the_interactions_of_the_last_weeks(client, app, make_user):

@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select
 
 from rapport.core.interactions import InteractionComment, InteractionLogEntry
 from rapport.core.interactions.operations import CancelRequest, cancel
+from tests.web.helpers import token as csrf
 from tests.web.test_contacts_pages import ESCAPED, XSS, seed
-from tests.web.test_login import csrf, sign_in
-
-
-@pytest.fixture
-def signed_in(client, make_user):
-    def sign(role: str = "admin"):
-        make_user(f"ui-{role}", role)
-        assert sign_in(client, f"ui-{role}").status_code == 303
-        return client
-
-    return sign
 
 
 def entry(app, entry_no: int) -> InteractionLogEntry | None:

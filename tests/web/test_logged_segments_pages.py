@@ -7,19 +7,15 @@ import re
 
 import pytest
 
-from tests.web.test_segments_pages import ESCAPED, SCRIPT, build_crm, post, sign_in, token
+from tests.web.helpers import ESCAPED, SCRIPT, api_caller, post, token
+from tests.web.test_segments_pages import build_crm, sign_in
 
 
 @pytest.fixture
 def logged(client, admin):
     """Logged segment 1 (description with markup) with the four contacts of Paris."""
     build_crm(client, admin)
-
-    def call(method, path, body=None):
-        response = client.request(method, "/api/v1" + path, json=body, headers=admin)
-        assert response.status_code < 300, response.text
-        return response.json() if response.content else None
-
+    call = api_caller(client, admin)
     no = call("POST", "/segments", {"description": SCRIPT, "interaction_template_code": "LETTER"})["no"]
     call("POST", f"/segments/{no}/add-contacts", {"criteria": {"contact": {"city": "Paris"}}})
     entry_no = call("POST", f"/segments/{no}/log", {})["logged_segment_entry_no"]

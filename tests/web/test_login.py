@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from tests.conftest import PASSWORD
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
-
-
-def sign_in(client, username="ui-admin"):
-    page = client.get("/login")
-    return client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf(page.text), "next": "/"},
-        follow_redirects=False,
-    )
+from tests.web.helpers import login as sign_in
+from tests.web.helpers import token as csrf
 
 
 def test_the_home_page_sends_a_stranger_to_the_login_page(client):

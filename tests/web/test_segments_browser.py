@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import screenshot
-from tests.web.test_segments_pages import API, build_crm
+from tests.web.helpers import API
+from tests.web.test_segments_pages import build_crm
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

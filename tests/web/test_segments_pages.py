@@ -7,11 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD
-
-API = "/api/v1"
-SCRIPT = "<script>alert(1)</script>"
-ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+from tests.web import helpers
+from tests.web.helpers import ESCAPED, SCRIPT, api_caller, post
 
 CONTACTS = [
     {"no": "C1", "name": "Alpha Ltd", "city": "Paris", "country_code": "FR", "salesperson_code": "SP1"},
@@ -27,11 +24,7 @@ CONTACTS = [
 
 def build_crm(client, headers) -> None:
     """A Segment Nos. series, a salesperson, a letter template, a mailing group and a few contacts."""
-
-    def call(method, path, body=None):
-        response = client.request(method, API + path, json=body, headers=headers)
-        assert response.status_code < 300, f"{method} {path}: {response.text}"
-
+    call = api_caller(client, headers)
     call("POST", "/number-series", {"code": "SEG", "starting_no": "SEG00001"})
     call("PUT", "/setup/marketing", {"segment_nos": "SEG"})
     call("POST", "/salespeople", {"code": "SP1", "name": "Sam Seller"})
@@ -55,35 +48,15 @@ def build_crm(client, headers) -> None:
     call("PUT", "/contacts/P21/mailing-groups", ["NEWS"])
 
 
-def token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
-
-
 def sign_in(client, make_user, role: str = "marketing") -> str:
-    """Sign a new user of `role` in through the login form; returns the CSRF token of the session."""
-    make_user(f"ui-{role}", role)
-    login = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"username": f"ui-{role}", "password": PASSWORD, "csrf_token": token(login.text), "next": "/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-    return token(client.get("/segments").text)
-
-
-def api(client, headers, method, path, body=None):
-    response = client.request(method, API + path, json=body, headers=headers)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
+    """Sign a new user of `role` in; returns the CSRF token of the session."""
+    return helpers.sign_in(client, make_user, role, page="/segments")
 
 
 @pytest.fixture
 def crm(client, admin):
     build_crm(client, admin)
-    return lambda method, path, body=None: api(client, admin, method, path, body)
+    return api_caller(client, admin)
 
 
 @pytest.fixture
@@ -94,10 +67,6 @@ def segment(crm):
 
 def lines(crm, no):
     return [line["contact_no"] for line in crm("GET", f"/segments/{no}/lines")["items"]]
-
-
-def post(client, url, data, **kwargs):
-    return client.post(url, data=data, follow_redirects=False, **kwargs)
 
 
 # --- rendering and roles ---------------------------------------------------------------------------

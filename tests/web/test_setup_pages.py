@@ -6,10 +6,8 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD
-
-SCRIPT = "<script>alert(1)</script>"
-ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+from tests.web import helpers
+from tests.web.helpers import ESCAPED, SCRIPT
 
 LIST_PAGES = [
     "/setup/interaction-templates",
@@ -25,24 +23,9 @@ LIST_PAGES = [
 SETUP_PAGES = ["/setup/interaction-template-setup", "/setup/marketing"]
 
 
-def token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
-
-
 def sign_in(client, make_user, role: str = "admin", username: str | None = None) -> str:
-    """Sign a new user of `role` in through the login form; returns a CSRF token of the session."""
-    name = username or f"ui-{role}"
-    make_user(name, role)
-    login = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"username": name, "password": PASSWORD, "csrf_token": token(login.text), "next": "/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-    return token(client.get("/setup/languages").text)
+    """Sign a new user of `role` in; returns a CSRF token of the session."""
+    return helpers.sign_in(client, make_user, role, username, page="/setup/languages")
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.web.test_setup_pages import sign_in, token
+from tests.web.helpers import token
+from tests.web.test_setup_pages import sign_in
 
 
 def test_the_users_page_is_for_administrators_only(client, make_user):

@@ -4,6 +4,7 @@ criteria, Reuse Logged Segment, Apply Mailing Group, Export Contacts and Log."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,7 +25,7 @@ from rapport.core.segments import logging as seglog
 from rapport.core.segments.actions import AddContacts, RemoveContacts, ReuseCriteria, SaveCriteria
 from rapport.core.segments.logging import LogRequest
 from rapport.core.segments.models import IdempotencyRecord, LoggedSegment, SavedSegmentCriteria
-from rapport.errors import Conflict, NotFound, RapportError
+from rapport.errors import Conflict, Invalid, NotFound, RapportError
 from rapport.web.common import check_csrf, flash, form_errors, page_user, redirect, render
 from rapport.web.i18n import _, ngettext
 from rapport.web.segments import is_htmx, render_card
@@ -192,17 +193,43 @@ async def preview(no: str, request: Request, session: SessionDep) -> Any:
     return render(request, "segment_actions/_preview.html", context)
 
 
-async def _criteria_action(no: str, path: str, request: Request, session: Session) -> Any:
+async def _dialog_action(
+    no: str,
+    panel: str,
+    request: Request,
+    session: Session,
+    run: Callable[[User, dict[str, Any], Any], str],
+    *,
+    refused: tuple[type[Exception], ...] = (RapportError, ValidationError),
+    status_code: int = 422,
+) -> Any:
+    """One of the card's dialogs posted: `run` calls the core and says what it did; commit, flash that and
+    back to the card. Refused, the dialog again with the errors (a missing segment stays a 404)."""
     form = await check_csrf(request)
     user = page_user(request, session, "marketing.write")
-    action = CRITERIA_ACTIONS[path]
-    criteria = parse_criteria(form)
-    options = _options(form, action)
+    values = _values(form)
     try:
+        message = run(user, values, form)
+        header_no = actions.get_header(session, no).no
+        session.commit()
+    except refused as exc:
+        if isinstance(exc, NotFound):
+            raise
+        session.rollback()
+        return _panel(request, session, user, no, panel, status_code, values=values, errors=form_errors(exc))
+    flash(request, message)
+    return redirect(f"/segments/{header_no}")
+
+
+async def _criteria_action(no: str, path: str, request: Request, session: Session) -> Any:
+    def run(user: User, values: dict[str, Any], form: Any) -> str:
+        action = CRITERIA_ACTIONS[path]
+        criteria = parse_criteria(form)
+        options = _options(form, action)
         if action == actions.ADD:
             added = actions.add_contacts(session, no, AddContacts(criteria=criteria, **options))
             skipped = added.skipped
-            message = ngettext(
+            return ngettext(
                 "%(num)s contact added; skipped: %(present)s already present, %(excluded)s excluded, "
                 "%(blocked)s blocked for privacy.",
                 "%(num)s contacts added; skipped: %(present)s already present, %(excluded)s excluded, "
@@ -212,20 +239,10 @@ async def _criteria_action(no: str, path: str, request: Request, session: Sessio
                 excluded=skipped.excluded,
                 blocked=skipped.privacy_blocked,
             )
-        else:
-            removed, _action_no = actions.remove_contacts(
-                session, no, action, RemoveContacts(criteria=criteria, **options)
-            )
-            message = ngettext("%(num)s line removed.", "%(num)s lines removed.", removed)
-        header_no = actions.get_header(session, no).no
-        session.commit()
-    except (RapportError, ValidationError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        session.rollback()
-        return _panel(request, session, user, no, path, 422, values=_values(form), errors=form_errors(exc))
-    flash(request, message)
-    return redirect(f"/segments/{header_no}")
+        removed, _action_no = actions.remove_contacts(session, no, action, RemoveContacts(criteria=criteria, **options))
+        return ngettext("%(num)s line removed.", "%(num)s lines removed.", removed)
+
+    return await _dialog_action(no, path, request, session, run)
 
 
 @router.post("/segments/{no}/add-contacts")
@@ -249,121 +266,72 @@ async def refine_contacts(no: str, request: Request, session: SessionDep) -> Any
 @router.post("/segments/{no}/go-back")
 async def go_back(no: str, request: Request, session: SessionDep) -> Any:
     """Undo the last criteria action."""
-    await check_csrf(request)
-    user = page_user(request, session, "marketing.write")
-    try:
+
+    def run(user: User, values: dict[str, Any], form: Any) -> str:
         result = actions.go_back(session, no)
-        header_no = actions.get_header(session, no).no
-        session.commit()
-    except Conflict as exc:
-        session.rollback()
-        return _panel(request, session, user, no, "go-back", 409, errors=form_errors(exc))
-    flash(
-        request,
-        _(
+        return _(
             "Action %(action)s was undone: %(removed)s lines removed, %(restored)s lines restored.",
             action=result["action_no"],
             removed=result["lines_removed"],
             restored=result["lines_restored"],
-        ),
-    )
-    return redirect(f"/segments/{header_no}")
+        )
+
+    return await _dialog_action(no, "go-back", request, session, run, refused=(Conflict,), status_code=409)
 
 
 @router.post("/segments/{no}/save-criteria")
 async def save_criteria(no: str, request: Request, session: SessionDep) -> Any:
-    form = await check_csrf(request)
-    user = page_user(request, session, "marketing.write")
-    values = _values(form)
-    try:
+    def run(user: User, values: dict[str, Any], form: Any) -> str:
         data = SaveCriteria(code=values.get("code", ""), description=values.get("description", ""))
         saved = actions.save_criteria(session, no, data, user_id=user.username)
-        code = saved.code
-        header_no = actions.get_header(session, no).no
-        session.commit()
-    except (RapportError, ValidationError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        session.rollback()
-        return _panel(request, session, user, no, "save-criteria", 422, values=values, errors=form_errors(exc))
-    flash(request, _("The criteria were saved as %(code)s.", code=code))
-    return redirect(f"/segments/{header_no}")
+        return _("The criteria were saved as %(code)s.", code=saved.code)
+
+    return await _dialog_action(no, "save-criteria", request, session, run)
 
 
 @router.post("/segments/{no}/reuse-criteria")
 async def reuse_criteria(no: str, request: Request, session: SessionDep) -> Any:
-    form = await check_csrf(request)
-    user = page_user(request, session, "marketing.write")
-    values = _values(form)
-    try:
+    def run(user: User, values: dict[str, Any], form: Any) -> str:
         result = actions.reuse_criteria(session, no, ReuseCriteria(code=values.get("code", "")))
-        header_no = actions.get_header(session, no).no
-        session.commit()
-    except (RapportError, ValidationError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        session.rollback()
-        return _panel(request, session, user, no, "reuse-criteria", 422, values=values, errors=form_errors(exc))
-    flash(request, _("Criteria reused: %(added)s lines added, %(removed)s removed.", **result))
-    return redirect(f"/segments/{header_no}")
+        return _("Criteria reused: %(added)s lines added, %(removed)s removed.", **result)
+
+    return await _dialog_action(no, "reuse-criteria", request, session, run)
 
 
 @router.post("/segments/{no}/reuse-logged-segment")
 async def reuse_logged_segment(no: str, request: Request, session: SessionDep) -> Any:
-    form = await check_csrf(request)
-    user = page_user(request, session, "marketing.write")
-    values = _values(form)
-    raw = values.get("logged_segment_entry_no", "").strip()
-    try:
+    def run(user: User, values: dict[str, Any], form: Any) -> str:
+        raw = values.get("logged_segment_entry_no", "").strip()
         if not raw.isdigit():
-            from rapport.errors import Invalid
-
             raise Invalid(_("Choose a logged segment."), field="logged_segment_entry_no")
         result = actions.reuse_logged_segment(session, no, int(raw))
-        header_no = actions.get_header(session, no).no
-        session.commit()
-    except RapportError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        session.rollback()
-        return _panel(request, session, user, no, "reuse-logged-segment", 422, values=values, errors=form_errors(exc))
-    flash(
-        request,
-        ngettext(
+        return ngettext(
             "%(num)s line added; %(blocked)s contacts blocked for privacy were skipped.",
             "%(num)s lines added; %(blocked)s contacts blocked for privacy were skipped.",
             result.added,
             blocked=result.skipped.privacy_blocked,
-        ),
-    )
-    return redirect(f"/segments/{header_no}")
+        )
+
+    return await _dialog_action(no, "reuse-logged-segment", request, session, run, refused=(RapportError,))
 
 
 @router.post("/segments/{no}/apply-mailing-group")
 async def apply_mailing_group(no: str, request: Request, session: SessionDep) -> Any:
     """Assign every contact of the segment to a mailing group (the API's operation)."""
-    form = await check_csrf(request)
-    user = page_user(request, session, "marketing.write")
-    values = _values(form)
-    header = actions.get_header(session, no)
-    try:
+
+    def run(user: User, values: dict[str, Any], form: Any) -> str:
+        header = actions.get_header(session, no)
         result = headers.apply_mailing_group(
             session, header.no, values.get("mailing_group_code", ""), "delete_old_assignments" in form
         )
-        session.commit()
-    except (RapportError, ValidationError) as exc:
-        session.rollback()
-        return _panel(request, session, user, no, "apply-mailing-group", 422, values=values, errors=form_errors(exc))
-    flash(
-        request,
-        _(
+        return _(
             "Mailing group %(code)s is now applied to segment %(no)s (%(assigned)s contacts assigned).",
             code=result["mailing_group_code"],
             no=header.no,
             assigned=result["assigned"],
-        ),
-    )
-    return redirect(f"/segments/{header.no}")
+        )
+
+    return await _dialog_action(no, "apply-mailing-group", request, session, run)
 
 
 @router.get("/segments/{no}/contacts.csv")
