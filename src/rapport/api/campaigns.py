@@ -20,6 +20,7 @@ from rapport.api.deps import (
     parse_date_param,
 )
 from rapport.core import campaigns
+from rapport.core.base import Int32
 from rapport.core.campaigns import Campaign, CampaignCreate, CampaignEntry, CampaignUpdate
 from rapport.core.enums import DocumentType, captions
 from rapport.errors import Invalid
@@ -198,13 +199,13 @@ def list_campaign_entries(session: SessionDep, params: ListParamsDep, _: Reader)
 
 
 @router.get("/campaign-entries/{entry_no}", response_model=CampaignEntryRead)
-def get_campaign_entry(entry_no: int, session: SessionDep, _: Reader) -> CampaignEntryRead:
+def get_campaign_entry(entry_no: Int32, session: SessionDep, _: Reader) -> CampaignEntryRead:
     return entries_read(session, [campaigns.get_entry(session, entry_no)])[0]
 
 
 @router.post("/campaign-entries/{entry_no}/cancel", response_model=CampaignEntryRead)
 def cancel_campaign_entry(
-    entry_no: int, session: SessionDep, _: MarketingWriter
+    entry_no: Int32, session: SessionDep, _: MarketingWriter
 ) -> CampaignEntryRead:
     """Cancel a campaign entry and all its interactions."""
     entry = campaigns.set_entry_canceled(session, entry_no, True)
@@ -214,7 +215,7 @@ def cancel_campaign_entry(
 
 @router.post("/campaign-entries/{entry_no}/uncancel", response_model=CampaignEntryRead)
 def uncancel_campaign_entry(
-    entry_no: int, session: SessionDep, _: MarketingWriter
+    entry_no: Int32, session: SessionDep, _: MarketingWriter
 ) -> CampaignEntryRead:
     """Take the cancel mark off a campaign entry and all its interactions."""
     entry = campaigns.set_entry_canceled(session, entry_no, False)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
-from sqlalchemy import Select, tuple_
+from sqlalchemy import BigInteger, Date, Integer, Select, String, tuple_
 from sqlalchemy.orm import Session
 
 from rapport import accounts
@@ -43,6 +43,49 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """422 naming the field for a NUL character in the path, the query or the body: PostgreSQL text
+    cannot hold one, so every route refuses it up front, the same on both databases."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            filtered = _FILTER_PARAM.match(name)
+            raise _nul_refused(filtered.group(1) if filtered else name)
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        for name, item in (await request.form()).multi_items():
+            text = item if isinstance(item, str) else item.filename or ""
+            if "\x00" in name or "\x00" in text:
+                raise _nul_refused(name)
+    elif request.method in WRITE_METHODS:
+        body = await request.body()
+        if b"\\u0000" in body:  # a NUL can only be in a JSON text as this escape
+            try:
+                found = _nul_location(json.loads(body))
+            except ValueError:
+                return
+            if found is not None:
+                raise _nul_refused(found)
+
+
+def _nul_location(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first key or string holding a NUL character, or None."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        here = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return here
+        found = _nul_location(item, here)
+        if found is not None:
+            return found
+    return None
+
+
+def _nul_refused(field: str) -> Invalid:
+    return Invalid(f"{field} must not contain a NUL character (\\u0000).", field=field)
 
 
 def bearer_token(request: Request) -> str:
@@ -168,6 +211,19 @@ def decode_cursor(cursor: str, size: int) -> tuple[Any, ...]:
         raise Invalid("cursor is not one this API gave out; start again without it.", field="cursor") from exc
 
 
+def _fits(value: Any, column_type: Any) -> bool:
+    """Whether a cursor value can be compared with a key column of this type (a forged cursor
+    must not reach the database as a value it cannot bind)."""
+    if isinstance(column_type, Integer):
+        limit = 2**63 if isinstance(column_type, BigInteger) else 2**31
+        return isinstance(value, int) and not isinstance(value, bool) and -limit <= value < limit
+    if isinstance(column_type, String):
+        return isinstance(value, str) and "\x00" not in value
+    if isinstance(column_type, Date):
+        return isinstance(value, dt.date)
+    return True
+
+
 def keyset_page(
     session: Session,
     stmt: Select[Any],
@@ -181,6 +237,8 @@ def keyset_page(
             stmt = stmt.where(condition)
     if params.cursor:
         after = decode_cursor(params.cursor, len(keys))
+        if not all(_fits(value, key.type) for value, key in zip(after, keys, strict=True)):
+            raise Invalid("cursor is not one this API gave out; start again without it.", field="cursor")
         stmt = stmt.where(keys[0] > after[0]) if len(keys) == 1 else stmt.where(tuple_(*keys) > tuple_(*after))
     rows = list(session.scalars(stmt.order_by(*keys).limit(params.limit + 1)))
     next_cursor = None

@@ -18,7 +18,7 @@ from rapport.api.deps import (
     keyset_page,
 )
 from rapport.core import deliveries
-from rapport.core.base import StrictModel
+from rapport.core.base import Int32, StrictModel
 from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions import operations as ops
 from rapport.core.interactions import queries, recording
@@ -179,13 +179,13 @@ def delete_canceled(
 
 
 @router.get("/interactions/{entry_no}", response_model=InteractionRead)
-def get_interaction(entry_no: int, session: SessionDep, _: Reader) -> InteractionRead:
+def get_interaction(entry_no: Int32, session: SessionDep, _: Reader) -> InteractionRead:
     return entry_read(session, recording.get_entry(session, entry_no))
 
 
 @router.post("/interactions/{entry_no}/resume", response_model=InteractionRead)
 def resume(
-    entry_no: int, session: SessionDep, user: InteractionWriter, data: InteractionResume | None = Body(default=None)
+    entry_no: Int32, session: SessionDep, user: InteractionWriter, data: InteractionResume | None = Body(default=None)
 ) -> InteractionRead:
     entry = recording.resume_interaction(session, entry_no, data or InteractionResume(), user_id=user.username)
     commit(session)
@@ -198,7 +198,7 @@ class ResendRequest(StrictModel):
 
 @router.post("/interactions/{entry_no}/resend", response_model=InteractionRead)
 def resend(
-    entry_no: int, session: SessionDep, _: InteractionWriter, data: ResendRequest | None = None
+    entry_no: Int32, session: SessionDep, _: InteractionWriter, data: ResendRequest | None = None
 ) -> InteractionRead:
     """Deliver the entry's attachment again (an e-mail is queued; a letter is merged again)."""
     entry = deliveries.resend(session, entry_no, data.correspondence_type if data else None)
@@ -207,19 +207,19 @@ def resend(
 
 
 @router.delete("/interactions/{entry_no}", status_code=204)
-def delete_interaction(entry_no: int, session: SessionDep, _: InteractionWriter) -> Response:
+def delete_interaction(entry_no: Int32, session: SessionDep, _: InteractionWriter) -> Response:
     ops.delete_entry(session, entry_no)
     commit(session)
     return Response(status_code=204)
 
 
 @router.get("/interactions/{entry_no}/comments", response_model=CommentPage)
-def list_comments(entry_no: int, session: SessionDep, _: Reader) -> dict[str, Any]:
+def list_comments(entry_no: Int32, session: SessionDep, _: Reader) -> dict[str, Any]:
     return {"items": ops.list_comments(session, entry_no), "next_cursor": None}
 
 
 @router.post("/interactions/{entry_no}/comments", response_model=CommentRead, status_code=201)
-def add_comment(entry_no: int, data: CommentCreate, session: SessionDep, _: InteractionWriter) -> InteractionComment:
+def add_comment(entry_no: Int32, data: CommentCreate, session: SessionDep, _: InteractionWriter) -> InteractionComment:
     comment = ops.add_comment(session, entry_no, data)
     commit(session)
     return comment
@@ -227,7 +227,7 @@ def add_comment(entry_no: int, data: CommentCreate, session: SessionDep, _: Inte
 
 @router.patch("/interactions/{entry_no}/comments/{line_no}", response_model=CommentRead)
 def update_comment(
-    entry_no: int, line_no: int, data: CommentUpdate, session: SessionDep, _: InteractionWriter
+    entry_no: Int32, line_no: Int32, data: CommentUpdate, session: SessionDep, _: InteractionWriter
 ) -> InteractionComment:
     comment = ops.update_comment(session, entry_no, line_no, data)
     commit(session)
@@ -235,7 +235,7 @@ def update_comment(
 
 
 @router.delete("/interactions/{entry_no}/comments/{line_no}", status_code=204)
-def delete_comment(entry_no: int, line_no: int, session: SessionDep, _: InteractionWriter) -> Response:
+def delete_comment(entry_no: Int32, line_no: Int32, session: SessionDep, _: InteractionWriter) -> Response:
     ops.delete_comment(session, entry_no, line_no)
     commit(session)
     return Response(status_code=204)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, file_response, keyset_page
 from rapport.api.templates import AttachmentRead, attachment_read, download
 from rapport.core import deliveries
-from rapport.core.base import Code10, StrictModel
+from rapport.core.base import Code10, Int32, Int64, StrictModel
 from rapport.core.contacts import Contact
 from rapport.core.segments import actions, manual
 from rapport.core.segments import header as headers
@@ -358,19 +358,19 @@ def add_line(no: str, data: LineCreate, session: SessionDep, _: MarketingWriter)
 
 
 @router.get("/segments/{no}/lines/{line_no}", response_model=LineRead)
-def get_line(no: str, line_no: int, session: SessionDep, _: Reader) -> LineRead:
+def get_line(no: str, line_no: Int64, session: SessionDep, _: Reader) -> LineRead:
     return lines_read(session, [manual.get_line(session, no, line_no)])[0]
 
 
 @router.patch("/segments/{no}/lines/{line_no}", response_model=LineRead)
-def update_line(no: str, line_no: int, data: LineUpdate, session: SessionDep, _: MarketingWriter) -> LineRead:
+def update_line(no: str, line_no: Int64, data: LineUpdate, session: SessionDep, _: MarketingWriter) -> LineRead:
     line = manual.update_line(session, no, line_no, data)
     commit(session)
     return lines_read(session, [line])[0]
 
 
 @router.get("/segments/{no}/lines/{line_no}/document", response_class=Response)
-def line_document(no: str, line_no: int, session: SessionDep, _: Reader) -> Response:
+def line_document(no: str, line_no: Int64, session: SessionDep, _: Reader) -> Response:
     """The merged document for the line's contact: a .docx for Word attachments, else HTML or text."""
     document = deliveries.line_document(session, no, line_no)
     response = file_response(document.file_name, document.media_type, document.content)
@@ -380,7 +380,7 @@ def line_document(no: str, line_no: int, session: SessionDep, _: Reader) -> Resp
 
 
 @router.delete("/segments/{no}/lines/{line_no}", status_code=204)
-def delete_line(no: str, line_no: int, session: SessionDep, _: MarketingWriter) -> Response:
+def delete_line(no: str, line_no: Int64, session: SessionDep, _: MarketingWriter) -> Response:
     manual.delete_line(session, no, line_no)
     commit(session)
     return Response(status_code=204)
@@ -542,7 +542,7 @@ async def put_language_attachment(
 @router.put("/segments/{no}/lines/{line_no}/attachment", response_model=AttachmentRead)
 async def put_line_attachment(
     no: str,
-    line_no: int,
+    line_no: Int64,
     session: SessionDep,
     _: MarketingWriter,
     response: Response,
@@ -559,13 +559,13 @@ async def put_line_attachment(
 
 
 @router.get("/segments/{no}/lines/{line_no}/attachment", response_class=Response)
-def get_line_attachment(no: str, line_no: int, session: SessionDep, _: Reader) -> Response:
+def get_line_attachment(no: str, line_no: Int64, session: SessionDep, _: Reader) -> Response:
     """Download the line's own document."""
     return download(session, manual.line_attachment(session, no, line_no))
 
 
 @router.delete("/segments/{no}/lines/{line_no}/attachment", status_code=204)
-def delete_line_attachment(no: str, line_no: int, session: SessionDep, _: MarketingWriter) -> Response:
+def delete_line_attachment(no: str, line_no: Int64, session: SessionDep, _: MarketingWriter) -> Response:
     manual.delete_line_attachment(session, no, line_no)
     commit(session)
     return Response(status_code=204)
@@ -653,33 +653,33 @@ def delete_canceled_logged(
 
 
 @router.get("/logged-segments/{entry_no}", response_model=LoggedSegmentRead, tags=["logged segments"])
-def get_logged(entry_no: int, session: SessionDep, _: Reader) -> LoggedSegmentRead:
+def get_logged(entry_no: Int32, session: SessionDep, _: Reader) -> LoggedSegmentRead:
     return logged_read(session, [seglog.get_logged(session, entry_no)])[0]
 
 
 @router.post("/logged-segments/{entry_no}/cancel", response_model=LoggedSegmentRead, tags=["logged segments"])
-def cancel_logged(entry_no: int, session: SessionDep, _: MarketingWriter) -> LoggedSegmentRead:
+def cancel_logged(entry_no: Int32, session: SessionDep, _: MarketingWriter) -> LoggedSegmentRead:
     logged = seglog.set_logged_canceled(session, entry_no, True)
     commit(session)
     return logged_read(session, [logged])[0]
 
 
 @router.post("/logged-segments/{entry_no}/uncancel", response_model=LoggedSegmentRead, tags=["logged segments"])
-def uncancel_logged(entry_no: int, session: SessionDep, _: MarketingWriter) -> LoggedSegmentRead:
+def uncancel_logged(entry_no: Int32, session: SessionDep, _: MarketingWriter) -> LoggedSegmentRead:
     logged = seglog.set_logged_canceled(session, entry_no, False)
     commit(session)
     return logged_read(session, [logged])[0]
 
 
 @router.get("/logged-segments/{entry_no}/letters", response_class=Response, tags=["logged segments"])
-def letters(entry_no: int, session: SessionDep, _: Reader, format: Literal["docx", "pdf"] = "docx") -> Response:
+def letters(entry_no: Int32, session: SessionDep, _: Reader, format: Literal["docx", "pdf"] = "docx") -> Response:
     """Every Hard Copy letter of the logged segment in one printable .docx (or PDF with LibreOffice)."""
     document = deliveries.letters_document(session, entry_no, pdf=format == "pdf")
     return file_response(document.file_name, document.media_type, document.content)
 
 
 @router.post("/logged-segments/{entry_no}/follow-up", response_model=FollowUp, tags=["logged segments"])
-def follow_up(entry_no: int, session: SessionDep, _: MarketingWriter) -> FollowUp:
+def follow_up(entry_no: Int32, session: SessionDep, _: MarketingWriter) -> FollowUp:
     segment_no = seglog.follow_up(session, entry_no)
     commit(session)
     return FollowUp(segment_no=segment_no)

@@ -23,6 +23,7 @@ from rapport.api.deps import (
 from rapport.api.schemas import Statistics
 from rapport.core import attachments, templates
 from rapport.core.attachments import Attachment
+from rapport.core.base import Int32
 from rapport.core.enums import CorrespondenceType, InformationFlow, InitiatedBy, WizardAction, captions
 from rapport.core.templates import (
     InteractionGroup,
@@ -327,6 +328,6 @@ def delete_language_attachment(code: str, language_code: str, session: SessionDe
 
 
 @router.get("/attachments/{attachment_no}", response_class=Response, tags=["attachments"])
-def get_attachment(attachment_no: int, session: SessionDep, _: Reader) -> Response:
+def get_attachment(attachment_no: Int32, session: SessionDep, _: Reader) -> Response:
     """Download an attachment with its file name and media type."""
     return download(session, attachments.get_attachment(session, attachment_no))

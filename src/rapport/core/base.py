@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
+from annotated_types import Ge, Le
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,13 @@ Text50 = Annotated[str, StringConstraints(max_length=50)]
 Text80 = Annotated[str, StringConstraints(max_length=80)]
 Text100 = Annotated[str, StringConstraints(max_length=100)]
 Text250 = Annotated[str, StringConstraints(max_length=250)]
+
+# Record numbers in the range of the column that holds them: a larger one cannot name a record, and
+# must be refused as invalid rather than reach the database (which cannot bind it).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+Int32 = Annotated[int, Ge(0), Le(INT32_MAX)]
+Int64 = Annotated[int, Ge(0), Le(INT64_MAX)]
 
 M = TypeVar("M")
 

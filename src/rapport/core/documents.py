@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.core import setup, templates
-from rapport.core.base import Code20, StrictModel, Text100
+from rapport.core.base import Code20, Int32, StrictModel, Text100
 from rapport.core.contacts import Contact, ContactBusinessRelation
 from rapport.core.enums import DocumentType, LinkToTable
 from rapport.core.interactions.models import InteractionLogEntry
@@ -23,8 +23,8 @@ class DocumentEvent(StrictModel):
 
     document_type: DocumentType
     document_no: Code20
-    version_no: int = Field(default=0, ge=0)
-    occurrence: int = Field(default=0, ge=0)
+    version_no: Int32 = 0
+    occurrence: Int32 = 0
     contact_no: Code20 | None = None
     customer_no: Code20 | None = None
     vendor_no: Code20 | None = None

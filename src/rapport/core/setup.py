@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rapport.core.base import Code10, Code20, Key20, StrictModel, Text100, get_or_404
+from rapport.core.base import INT32_MAX, Code10, Code20, Key20, StrictModel, Text100, get_or_404
 from rapport.core.enums import AttachmentStorageType, CorrespondenceType, DocumentType
 from rapport.db import Base
 from rapport.errors import Conflict, Invalid
@@ -79,7 +79,7 @@ class NumberSeriesCreate(StrictModel):
     description: Text100 = ""
     starting_no: Code20 = ""
     ending_no: Code20 = ""
-    increment_by: int = Field(default=1, ge=1)
+    increment_by: int = Field(default=1, ge=1, le=INT32_MAX)
     last_no_used: Code20 = ""
     manual_nos: bool = True
 
@@ -88,7 +88,7 @@ class NumberSeriesUpdate(StrictModel):
     description: Text100 | None = None
     starting_no: Code20 | None = None
     ending_no: Code20 | None = None
-    increment_by: int | None = Field(default=None, ge=1)
+    increment_by: int | None = Field(default=None, ge=1, le=INT32_MAX)
     last_no_used: Code20 | None = None
     manual_nos: bool | None = None
 

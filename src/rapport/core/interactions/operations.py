@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from rapport.core import attachments, campaigns, segments_guard
-from rapport.core.base import Code10, Code20, StrictModel, Text80
+from rapport.core.base import Code10, Code20, Int32, StrictModel, Text80
 from rapport.core.enums import Evaluation
 from rapport.core.interactions.models import InteractionComment
 from rapport.core.interactions.models import InteractionLogEntry as E
@@ -23,7 +23,7 @@ from rapport.errors import Conflict, Invalid, NotFound
 
 
 class EntrySelection(StrictModel):
-    entry_nos: list[int] = Field(min_length=1, max_length=10000)
+    entry_nos: list[Int32] = Field(min_length=1, max_length=10000)
 
 
 class CancelRequest(EntrySelection):
@@ -47,8 +47,8 @@ class CommentUpdate(StrictModel):
 
 
 class DeleteCanceledFilters(StrictModel):
-    entry_no_from: int | None = None
-    entry_no_to: int | None = None
+    entry_no_from: Int32 | None = None
+    entry_no_to: Int32 | None = None
     contact_no: Code20 | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None

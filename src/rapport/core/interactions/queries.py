@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from rapport.core.base import INT32_MAX
 from rapport.core.contacts import Contact
 from rapport.core.enums import (
     CorrespondenceType,
@@ -66,10 +67,10 @@ def list_statement(query: dict[str, str]) -> Select[Any]:
             value = query[name]
             stmt = stmt.where(getattr(E, name) == (value if name == "document_type" else value.strip().upper()))
     if "logged_segment_entry_no" in query:
-        try:
-            stmt = stmt.where(E.logged_segment_entry_no == int(query["logged_segment_entry_no"]))
-        except ValueError as exc:
-            raise Invalid("logged_segment_entry_no must be a number.", field="logged_segment_entry_no") from exc
+        number = query["logged_segment_entry_no"].strip()
+        if not number.isdigit() or int(number) > INT32_MAX:
+            raise Invalid("logged_segment_entry_no must be an entry number.", field="logged_segment_entry_no")
+        stmt = stmt.where(E.logged_segment_entry_no == int(number))
     stmt = stmt.where(E.postponed.is_(_bool("postponed", query.get("postponed", "false"))))
     if "canceled" in query:
         stmt = stmt.where(E.canceled.is_(_bool("canceled", query["canceled"])))

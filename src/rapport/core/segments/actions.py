@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from rapport.core.base import Key10, StrictModel, Text100
+from rapport.core.base import Int32, Key10, StrictModel, Text100
 from rapport.core.contacts import Contact
 from rapport.core.interactions.models import InteractionLogEntry
 from rapport.core.segments import criteria as crit
@@ -73,7 +73,7 @@ class ReuseCriteria(StrictModel):
 
 
 class ReuseLoggedSegment(StrictModel):
-    logged_segment_entry_no: int
+    logged_segment_entry_no: Int32
 
 
 @dataclass

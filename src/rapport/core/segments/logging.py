@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, Integer, String, and_, case, delete, func, inser
 from sqlalchemy.orm import Session
 
 from rapport.core import attachments, campaigns, deliveries
-from rapport.core.base import Code20, StrictModel
+from rapport.core.base import Code20, Int32, StrictModel
 from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions.models import InteractionLogEntry as E
@@ -31,13 +31,13 @@ class LogRequest(StrictModel):
 
 
 class DeleteLoggedFilters(StrictModel):
-    entry_no_from: int | None = None
-    entry_no_to: int | None = None
+    entry_no_from: Int32 | None = None
+    entry_no_to: Int32 | None = None
     segment_no: Code20 | None = None
 
 
 class EntrySelection(StrictModel):
-    entry_nos: list[int] = Field(min_length=1)
+    entry_nos: list[Int32] = Field(min_length=1)
 
 
 def _first(session: Session, condition: Any, what: str) -> None:
