@@ -206,12 +206,23 @@ def template_languages(session: Session, template_code: str) -> list[Interaction
 
 def find_language(session: Session, template_code: str, contact_language: str) -> str:
     """FindLanguage without a segment: the contact's language if the template has it, else its default."""
-    template = session.get(InteractionTemplate, _key(template_code))
+    template = session.get(InteractionTemplate, _key(template_code)) if template_code.strip() else None
     if template is None:
         return ""
-    if template_language(session, template.code, contact_language) is not None:
-        return _key(contact_language)
-    return template.language_code_default
+    return language_row_for(session, template, contact_language)[0]
+
+
+def language_row_for(
+    session: Session, template: InteractionTemplate, contact_language: str
+) -> tuple[str, InteractionTemplateLanguage | None]:
+    """FindLanguage and that language's row at once (each row read once)."""
+    row = template_language(session, template.code, contact_language)
+    if row is not None:
+        return _key(contact_language), row
+    default = template.language_code_default
+    if _key(default) == _key(contact_language):
+        return default, None
+    return default, template_language(session, template.code, default)
 
 
 def attachment_for(session: Session, template_code: str, language_code: str) -> int | None:

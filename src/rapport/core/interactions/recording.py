@@ -151,24 +151,23 @@ def set_contact(session: Session, draft: Draft, contact: Contact) -> None:
     draft.language_code = templates.find_language(session, draft.interaction_template_code, contact.language_code)
 
 
-def set_template(session: Session, draft: Draft, contact: Contact, code: str) -> None:
+def set_template(session: Session, draft: Draft, contact: Contact, code: str) -> templates.InteractionTemplate:
     """Interaction Template Code validation without a segment (domain.md 3.4.4)."""
     template = templates.require_template(session, code)
     templates.apply_to_line(draft, template, contact.correspondence_type)
-    draft.language_code = templates.find_language(session, template.code, contact.language_code)
-    draft.attachment_no = templates.attachment_for(session, template.code, draft.language_code)
+    draft.language_code, row = templates.language_row_for(session, template, contact.language_code)
+    draft.attachment_no = row.attachment_no if row is not None else None
     if template.campaign_no:
         draft.campaign_no = template.campaign_no
+    return template
 
 
 def set_wizard_template(session: Session, draft: Draft, contact: Contact, code: str) -> None:
     """Interaction Template Code validation in the Create Interaction wizard: as `set_template`, and
     the correspondence type becomes the template's default."""
-    set_template(session, draft, contact, code)
+    template = set_template(session, draft, contact, code)
     # The wizard overwrites the correspondence type with the template's default (domain.md 3.5).
-    draft.correspondence_type = templates.get_template(
-        session, draft.interaction_template_code
-    ).correspondence_type_default
+    draft.correspondence_type = template.correspondence_type_default
 
 
 def _apply_fields(session: Session, draft: Draft, data: _InteractionFields) -> None:
