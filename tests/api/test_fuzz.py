@@ -130,6 +130,87 @@ def test_every_operation_answers_as_its_openapi_document_says(case, fuzzed) -> N
     case.call_and_validate(headers=admin, checks=CHECKS, app=app, base_url="http://testserver")
 
 
+def test_answers_that_random_requests_do_not_reach_match_the_document_too(fuzzed) -> None:
+    """Creating and replacing, downloads, resuming, canceling, logging and the like, on records of
+    its own (the fuzzer may have changed the seeded ones)."""
+    app, admin = fuzzed
+    text = ("letter.txt", b"Dear {{Contact_Name}}", "text/plain")
+
+    with TestClient(app) as client:
+
+        def check(method: str, path: str, status: int, **kwargs: Any) -> Any:
+            response = client.request(method, API + path, headers=admin, **kwargs)
+            assert response.status_code == status, f"{method} {path}: {response.text}"
+            template = _template(path)
+            assert str(status) in DOCUMENT["paths"][template][method.lower()]["responses"], f"{method} {path}"
+            schema[template][method].validate_response(response)
+            return response.json() if response.headers.get("content-type") == "application/json" else None
+
+        check("POST", "/languages", 201, json={"code": "DEU", "name": "German"})
+        check("POST", "/salespeople", 201, json={"code": "DSP", "name": "Deep Seller"})
+        check("POST", "/contacts", 201, json={"no": "DC1", "name": "Deep Co", "salesperson_code": "DSP"})
+        check("POST", "/interaction-groups", 201, json={"code": "DEEP"})
+        check(
+            "POST",
+            "/interaction-templates",
+            201,
+            json={"code": "DEEP", "interaction_group_code": "DEEP", "description": "Deep"},
+        )
+        check("POST", "/interaction-templates/DEEP/languages", 201, json={"language_code": "DEU"})
+        language = "/interaction-templates/DEEP/languages/DEU"
+        attachment = check("PUT", f"{language}/attachment", 201, files={"file": text})
+        check("PUT", f"{language}/attachment", 200, files={"file": text})
+        check("GET", f"{language}/attachment", 200)
+        check("GET", f"/attachments/{attachment['attachment_no']}", 200)
+        postponed = check(
+            "POST",
+            "/interactions",
+            201,
+            json={"contact_no": "DC1", "interaction_template_code": "DEEP", "postpone": True},
+        )
+        entry = check("POST", "/interactions", 201, json={"contact_no": "DC1", "interaction_template_code": "DEEP"})
+        check("POST", f"/interactions/{postponed['entry_no']}/resume", 200, json={"postpone": True})
+        check("POST", "/interactions/cancel", 200, json={"entry_nos": [entry["entry_no"]]})
+        check("POST", "/interactions/uncancel", 200, json={"entry_nos": [entry["entry_no"]]})
+        check("POST", "/interactions/evaluate", 200, json={"entry_nos": [entry["entry_no"]], "evaluation": "positive"})
+        check("GET", "/interactions", 200, params={"canceled": "false", "postponed": "true", "limit": 1})
+        check("GET", "/contacts", 200, params={"limit": 1, "q": "deep", "filter[type]": "person|company"})
+        check("GET", "/contacts/DC1", 200, params={"date_from": "2020-01-01", "date_to": "2999-12-31"})
+        check(
+            "POST",
+            "/document-events",
+            200,
+            json={"document_type": "sales_quote", "document_no": "Q1", "contact_no": "DC1"},
+        )
+        check("POST", "/segments", 201, json={"no": "DS1", "description": "Deep", "interaction_template_code": "DEEP"})
+        check("PUT", "/segments/DS1/languages/ENU", 201, json={"subject": "Hello"})
+        check("PUT", "/segments/DS1/languages/ENU", 200, json={"subject": "Hello again"})
+        check("PUT", "/segments/DS1/languages/ENU/attachment", 201, files={"file": text})
+        check("PUT", "/segments/DS1/languages/ENU/attachment", 200, files={"file": text})
+        check("POST", "/segments/DS1/add-contacts", 200, json={"criteria": {"contact": {"no": "DC1"}}})
+        check("GET", "/segments/DS1/lines", 200, params={"limit": 1})
+        check("GET", "/segments/DS1/criteria", 200)
+        check("GET", "/segments/DS1/contacts.csv", 200)
+        logged = check("POST", "/segments/DS1/log", 200, json={})
+        number = logged["logged_segment_entry_no"]
+        check("GET", f"/logged-segments/{number}", 200)
+        check("POST", f"/logged-segments/{number}/follow-up", 200)
+        check("POST", f"/logged-segments/{number}/cancel", 200)
+        check("POST", "/logged-segments/delete-canceled", 200, json={"entry_no_from": number, "entry_no_to": number})
+
+
+def _template(path: str) -> str:
+    """The document's path of a concrete one: /segments/S1/lines -> /api/v1/segments/{no}/lines."""
+    concrete = path.strip("/").split("/")
+    for candidate in DOCUMENT["paths"]:
+        parts = candidate.removeprefix(API).strip("/").split("/")
+        if len(parts) == len(concrete) and all(
+            part == given or part.startswith("{") for part, given in zip(parts, concrete, strict=True)
+        ):
+            return candidate
+    raise AssertionError(f"no documented path for {path}")
+
+
 def test_the_fuzzed_document_is_the_one_the_app_serves(fuzzed) -> None:
     app, _ = fuzzed
     with TestClient(app) as client:

@@ -66,7 +66,52 @@ DESCRIPTIONS = {
     503: "The database is not reachable right now; try again shortly (`unavailable`).",
 }
 TIME_SCHEMA = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$", "example": "14:30:00"}
-PUBLIC_PATHS = {"/api/v1/auth/token"}
+API = "/api/v1"
+PUBLIC_PATHS = {f"{API}/auth/token"}
+# The query parameters of api.md that routes read from the query string themselves.
+_STATISTICS = ("date_from", "date_to")
+_INTERACTION_FILTERS = (
+    "contact_no",
+    "contact_company_no",
+    "salesperson_code",
+    "interaction_template_code",
+    "interaction_group_code",
+    "campaign_no",
+    "segment_no",
+    "logged_segment_entry_no",
+    "document_type",
+    "document_no",
+    "canceled",
+    "postponed",
+    "date_from",
+    "date_to",
+)
+ROUTE_QUERY: dict[str, tuple[str, ...]] = {
+    "/contacts": ("q", *_STATISTICS),
+    "/contacts/{no}": _STATISTICS,
+    "/salespeople": _STATISTICS,
+    "/salespeople/{code}": _STATISTICS,
+    "/interaction-groups": _STATISTICS,
+    "/interaction-groups/{code}": _STATISTICS,
+    "/interaction-templates": _STATISTICS,
+    "/interaction-templates/{code}": _STATISTICS,
+    "/campaigns": _STATISTICS,
+    "/campaigns/{no}": _STATISTICS,
+    "/interactions": _INTERACTION_FILTERS,
+    "/campaign-entries": ("campaign_no", "canceled"),
+}
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "date_from": {"type": "string", "format": "date"},
+    "date_to": {"type": "string", "format": "date"},
+    "canceled": {"type": "boolean"},
+    "postponed": {"type": "boolean", "default": False},
+    "logged_segment_entry_no": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+}
+QUERY_DESCRIPTIONS = {
+    "q": "Searches name, e-mail and number.",
+    "date_from": "From this date (statistics: BC's Date Filter).",
+    "date_to": "Up to this date (statistics: BC's Date Filter).",
+}
 _PERMISSION_OF = {f"permitted_{name.replace('.', '_')}": name for name in PERMISSIONS}
 
 
@@ -99,6 +144,8 @@ def complete(document: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
             calls = set(_calls(route.dependant))
             if current_user in calls:
                 operation["security"] = [{"bearer": []}]
+            if list_params in calls:
+                _add_query_parameters(route.path_format, operation, schemas)
             responses = operation.setdefault("responses", {})
             for status in sorted(error_statuses(route, method, calls)):
                 responses[str(status)] = {
@@ -107,6 +154,46 @@ def complete(document: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
                 }
     _write_times(document)
     return document
+
+
+def _add_query_parameters(path: str, operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """The query parameters of a route that reads them through `list_params` (from the query string
+    itself, so FastAPI cannot see them): a list's `limit`, `cursor` and `filter[...]`, and the
+    route's own ones of api.md."""
+    answer = _resolve(operation["responses"].get("200", {}), schemas)
+    added = []
+    if "next_cursor" in answer.get("properties", {}):
+        added += [
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}, "Page size."),
+            _query("cursor", {"type": "string"}, "The `next_cursor` of the previous page."),
+            {
+                **_query(
+                    "filter",
+                    {"type": "object", "additionalProperties": {"type": "string"}},
+                    "`filter[<field>]=<filter expression>`; several combine with AND.",
+                ),
+                "style": "deepObject",
+                "explode": True,
+            },
+        ]
+    for name in ROUTE_QUERY.get(path.removeprefix(API), ()):
+        added.append(_query(name, QUERY_SCHEMAS.get(name, {"type": "string"}), QUERY_DESCRIPTIONS.get(name, "")))
+    present = {p["name"] for p in operation.get("parameters", [])}
+    operation.setdefault("parameters", []).extend(p for p in added if p["name"] not in present)
+    if not operation["parameters"]:
+        del operation["parameters"]
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _resolve(node: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a response (its JSON content) or a `$ref`, followed to its component."""
+    if "content" in node:
+        node = node["content"].get("application/json", {}).get("schema", {})
+    ref = node.get("$ref", "")
+    return schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else node
 
 
 def error_statuses(route: Any, method: str, calls: set[Callable[..., Any]]) -> set[int]:

@@ -499,7 +499,11 @@ def get_language(no: str, language_code: str, session: SessionDep, _: Reader) ->
     return headers.get_language(session, no, language_code)
 
 
-@router.put("/segments/{no}/languages/{language_code}", response_model=LanguageRead)
+@router.put(
+    "/segments/{no}/languages/{language_code}",
+    response_model=LanguageRead,
+    responses={201: {"model": LanguageRead, "description": "The language row was created."}},
+)
 def put_language(
     no: str,
     language_code: str,
@@ -521,7 +525,11 @@ def delete_language(no: str, language_code: str, session: SessionDep, _: Marketi
     return Response(status_code=204)
 
 
-@router.put("/segments/{no}/languages/{language_code}/attachment", response_model=LanguageRead)
+@router.put(
+    "/segments/{no}/languages/{language_code}/attachment",
+    response_model=LanguageRead,
+    responses={201: {"model": LanguageRead, "description": "The attachment was created."}},
+)
 async def put_language_attachment(
     no: str,
     language_code: str,
@@ -539,7 +547,11 @@ async def put_language_attachment(
     return headers.get_language(session, no, language_code)
 
 
-@router.put("/segments/{no}/lines/{line_no}/attachment", response_model=AttachmentRead)
+@router.put(
+    "/segments/{no}/lines/{line_no}/attachment",
+    response_model=AttachmentRead,
+    responses={201: {"model": AttachmentRead, "description": "The attachment was created."}},
+)
 async def put_line_attachment(
     no: str,
     line_no: Int64,

@@ -295,7 +295,12 @@ def delete_template_language(code: str, language_code: str, session: SessionDep,
 # --- attachments ---------------------------------------------------------------------------
 
 
-@router.put(f"{_LANGUAGE}/attachment", response_model=AttachmentRead, tags=["attachments"])
+@router.put(
+    f"{_LANGUAGE}/attachment",
+    response_model=AttachmentRead,
+    responses={201: {"model": AttachmentRead, "description": "The attachment was created."}},
+    tags=["attachments"],
+)
 def put_language_attachment(
     code: str,
     language_code: str,
