@@ -127,3 +127,34 @@ def test_serve_delivers_queued_email_with_its_own_worker_thread(tmp_path, sink):
         assert api.get(f"/interactions/{entry['entry_no']}").json()["delivery_status"] == "sent"
     finally:
         _stop(process)
+
+
+def test_a_hundred_clients_creating_interactions_at_once_are_all_answered(tmp_path):
+    """More clients than the pool's connections and the server's worker threads, in a closed loop:
+    a session that kept its connection while its response waited for a thread to be serialized once
+    starved every thread waiting for a connection, and the server stopped answering."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from _common import closed_loop, http_request
+
+    process, base, password = _serve(tmp_path, "--no-worker", env={})
+    try:
+        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "admin", "password": password}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}", "Content-Type": "application/json"}
+        api = httpx.Client(base_url=f"{base}/api/v1", headers=headers)
+        api.post("/salespeople", json={"code": "SP", "name": "Sam"}).raise_for_status()
+        api.post("/interaction-groups", json={"code": "G", "description": "Calls"}).raise_for_status()
+        api.post(
+            "/interaction-templates", json={"code": "CALL", "interaction_group_code": "G", "description": "Call"}
+        ).raise_for_status()
+        api.post("/contacts", json={"no": "C1", "name": "Ada", "salesperson_code": "SP"}).raise_for_status()
+        port = int(base.rsplit(":", 1)[1])
+        request = http_request(
+            "POST", "/api/v1/interactions", port, headers, b'{"contact_no": "C1", "interaction_template_code": "CALL"}'
+        )
+        result = closed_loop(port, lambda: request, clients=100, warmup=0.5, seconds=3)
+        assert result.unfinished == 0, "every client got its answers"
+        created = sum(n for status, n in result.statuses.items() if str(status) == "201")
+        assert created and created >= 0.9 * sum(result.statuses.values()), result.statuses
+        assert api.get("/health/ready").status_code == 200
+    finally:
+        _stop(process)

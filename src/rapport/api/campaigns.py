@@ -14,6 +14,7 @@ from rapport.api.deps import (
     ListParamsDep,
     MarketingWriter,
     Reader,
+    ReleasingRoute,
     SessionDep,
     commit,
     keyset_page,
@@ -26,7 +27,7 @@ from rapport.core.enums import DocumentType, captions
 from rapport.errors import Invalid
 from rapport.filters import field_specs
 
-router = APIRouter(tags=["campaigns"])
+router = APIRouter(route_class=ReleasingRoute, tags=["campaigns"])
 
 CAMPAIGN_FIELDS = field_specs(Campaign)
 ENTRY_FIELDS = field_specs(CampaignEntry, enums={"document_type": captions(DocumentType)})

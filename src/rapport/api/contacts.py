@@ -14,6 +14,7 @@ from rapport.api.deps import (
     ContactWriter,
     ListParamsDep,
     Reader,
+    ReleasingRoute,
     SessionDep,
     commit,
     keyset_page,
@@ -28,7 +29,7 @@ from rapport.core.contacts import (
     ProfileAnswerLink,
 )
 
-router = APIRouter(tags=["contacts"])
+router = APIRouter(route_class=ReleasingRoute, tags=["contacts"])
 
 CONTACT_FIELDS = contacts.CONTACT_FILTER_FIELDS
 

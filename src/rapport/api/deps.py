@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
+import inspect
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -12,6 +14,8 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
+from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import BigInteger, Date, Integer, Select, String, tuple_
 from sqlalchemy.orm import Session
 
@@ -264,6 +268,7 @@ def parse_date_param(params: ListParams | dict[str, str], name: str) -> dt.date 
 def commit(session: Session) -> None:
     """The one commit of a request; what the route reads afterwards takes no write lock."""
     session.commit()
+    session.info["committed"] = True
     read_bind = session.info.get("read_bind")
     if read_bind is not None:
         session.bind = read_bind
@@ -278,3 +283,45 @@ def file_response(file_name: str, media_type: str, content: bytes) -> Response:
         media_type=media_type,
         headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
     )
+
+
+def _release_connections(values: Any) -> None:
+    """End the request's transaction when its route returns, before the response is serialized.
+
+    FastAPI serializes a sync route's result in a worker thread; a session still holding a pooled
+    connection while it waits for that thread could, under load, starve the threads that wait for
+    a connection (every thread waiting for a connection, every connection waiting for a thread).
+    Committing what is left (reads only: the route committed its writes already) keeps the loaded
+    objects and gives the connection back; a write the route did not commit is rolled back."""
+    for value in values:
+        if isinstance(value, Session) and value.in_transaction():
+            if value.info.get("read_bind") is not None and not value.info.get("committed"):
+                value.rollback()
+            else:
+                value.commit()
+
+
+class ReleasingRoute(APIRoute):
+    """An API route whose sessions give their connection back as soon as the route returns."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if inspect.iscoroutinefunction(endpoint):
+
+            @functools.wraps(endpoint)
+            async def released_async(*args: Any, **values: Any) -> Any:
+                result = await endpoint(*args, **values)
+                if not isinstance(result, StreamingResponse):
+                    _release_connections(values.values())
+                return result
+
+            super().__init__(path, released_async, **kwargs)
+        else:
+
+            @functools.wraps(endpoint)
+            def released(*args: Any, **values: Any) -> Any:
+                result = endpoint(*args, **values)
+                if not isinstance(result, StreamingResponse):
+                    _release_connections(values.values())
+                return result
+
+            super().__init__(path, released, **kwargs)

@@ -8,12 +8,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from rapport.api.deps import InteractionWriter, SessionDep, commit
+from rapport.api.deps import InteractionWriter, ReleasingRoute, SessionDep, commit
 from rapport.api.interactions import InteractionRead, entry_read
 from rapport.core import documents
 from rapport.core.documents import DocumentEvent
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(route_class=ReleasingRoute, tags=["documents"])
 
 
 class NotLoggedRead(BaseModel):

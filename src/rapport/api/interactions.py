@@ -13,6 +13,7 @@ from rapport.api.deps import (
     ListParamsDep,
     MarketingWriter,
     Reader,
+    ReleasingRoute,
     SessionDep,
     commit,
     keyset_page,
@@ -33,7 +34,7 @@ from rapport.core.interactions.operations import (
 )
 from rapport.core.interactions.recording import InteractionCreate, InteractionResume, PhoneCall
 
-router = APIRouter(tags=["interactions"])
+router = APIRouter(route_class=ReleasingRoute, tags=["interactions"])
 
 
 class InteractionRead(BaseModel):

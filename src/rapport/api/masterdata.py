@@ -12,6 +12,7 @@ from rapport.api.deps import (
     ListParamsDep,
     MarketingWriter,
     Reader,
+    ReleasingRoute,
     SessionDep,
     commit,
     keyset_page,
@@ -32,7 +33,7 @@ from rapport.core.masterdata import (
 )
 from rapport.filters import field_specs
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 
 
 

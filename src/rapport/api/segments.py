@@ -11,7 +11,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, file_response, keyset_page
+from rapport.api.deps import (
+    ListParamsDep,
+    MarketingWriter,
+    Reader,
+    ReleasingRoute,
+    SessionDep,
+    commit,
+    file_response,
+    keyset_page,
+)
 from rapport.api.templates import AttachmentRead, attachment_read, download
 from rapport.core import deliveries
 from rapport.core.base import Code10, Int32, Int64, StrictModel
@@ -32,7 +41,7 @@ from rapport.core.segments.models import (
 )
 from rapport.errors import Conflict, Invalid
 
-router = APIRouter(tags=["segments"])
+router = APIRouter(route_class=ReleasingRoute, tags=["segments"])
 
 
 class SegmentRead(BaseModel):

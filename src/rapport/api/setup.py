@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, create_model
 
-from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, SessionDep, commit, keyset_page
+from rapport.api.deps import ListParamsDep, MarketingWriter, Reader, ReleasingRoute, SessionDep, commit, keyset_page
 from rapport.core import masterdata, setup
 from rapport.core.masterdata import Language, LanguageCreate, LanguageUpdate
 from rapport.core.setup import (
@@ -18,7 +18,7 @@ from rapport.core.setup import (
 )
 from rapport.filters import field_specs
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 
 
 class NumberSeriesRead(BaseModel):

@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict
 
 from rapport import __version__, accounts
 from rapport.accounts import UserCreate, UserUpdate
-from rapport.api.deps import Admin, ListParamsDep, SessionDep, commit, keyset_page, sign_in
+from rapport.api.deps import Admin, ListParamsDep, ReleasingRoute, SessionDep, commit, keyset_page, sign_in
 from rapport.core.enums import Role, captions
 from rapport.filters import field_specs
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 USER_FIELDS = field_specs(accounts.User, enums={"role": captions(Role)})
 
 

@@ -14,6 +14,7 @@ from rapport.api.deps import (
     ListParamsDep,
     MarketingWriter,
     Reader,
+    ReleasingRoute,
     SessionDep,
     commit,
     file_response,
@@ -38,7 +39,7 @@ from rapport.core.templates import (
 )
 from rapport.filters import field_specs
 
-router = APIRouter()
+router = APIRouter(route_class=ReleasingRoute)
 
 GROUP_FIELDS = field_specs(InteractionGroup)
 TEMPLATE_FIELDS = field_specs(
