@@ -50,7 +50,9 @@ def browser() -> Iterator[Any]:
         if os.environ.get("RAPPORT_TEST_REQUIRE_BROWSER", "") not in ("", "0", "false"):
             pytest.fail(f"RAPPORT_TEST_REQUIRE_BROWSER is set but {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # assertions wait as long as a loaded machine may need
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -99,7 +101,9 @@ def live_server(app: FastAPI) -> Iterator[str]:
 def page(browser: Any, live_server: str) -> Iterator[Any]:
     """A fresh browser tab (English, laptop-sized) on the live server."""
     context = browser.new_context(base_url=live_server, locale="en-GB", viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(10_000)
+    # Generous: a loaded CI machine can take seconds to serve a page; a real failure still shows.
+    context.set_default_timeout(30_000)
+    context.set_default_navigation_timeout(30_000)
     tab = context.new_page()
     yield tab
     context.close()
