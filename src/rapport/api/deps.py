@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import BigInteger, Date, Integer, Select, String, tuple_
@@ -325,3 +325,15 @@ class ReleasingRoute(APIRoute):
                 return result
 
             super().__init__(path, released, **kwargs)
+
+
+async def store_upload(
+    session: Session, response: Response, file: UploadFile, store: Callable[[str, str, bytes], tuple[Any, bool]]
+) -> Any:
+    """Store an uploaded file with `store(file_name, media_type, data)`, commit, and answer 201 when
+    it was created or 200 when it replaced one; returns what `store` stored."""
+    data = await file.read()
+    stored, created = store(file.filename or "attachment", file.content_type or "", data)
+    commit(session)
+    response.status_code = 201 if created else 200
+    return stored

@@ -20,6 +20,7 @@ from rapport.api.deps import (
     commit,
     file_response,
     keyset_page,
+    store_upload,
 )
 from rapport.api.templates import AttachmentRead, attachment_read, download
 from rapport.core import deliveries
@@ -547,12 +548,9 @@ async def put_language_attachment(
     response: Response,
     file: UploadFile = File(...),
 ) -> Any:
-    data = await file.read()
-    _, created = headers.set_language_attachment(
-        session, no, language_code, file.filename or "attachment", file.content_type or "", data
+    await store_upload(
+        session, response, file, lambda *f: headers.set_language_attachment(session, no, language_code, *f)
     )
-    commit(session)
-    response.status_code = 201 if created else 200
     return headers.get_language(session, no, language_code)
 
 
@@ -570,12 +568,9 @@ async def put_line_attachment(
     file: UploadFile = File(...),
 ) -> Any:
     """Give one line a document of its own, merged and sent instead of the segment's."""
-    data = await file.read()
-    attachment, created = manual.set_line_attachment(
-        session, no, line_no, file.filename or "attachment", file.content_type or "", data
+    attachment = await store_upload(
+        session, response, file, lambda *f: manual.set_line_attachment(session, no, line_no, *f)
     )
-    commit(session)
-    response.status_code = 201 if created else 200
     return attachment_read(attachment)
 
 
