@@ -251,3 +251,62 @@ def closed_loop(port: int, make: Callable[[], bytes], *, clients: int, warmup: f
     except ImportError:
         asyncio.run(main())
     return result
+
+
+# --- a counting SMTP sink and process CPU --------------------------------------------------------
+
+
+class CountingSink:
+    """An aiosmtpd handler that accepts every message and only counts messages and bytes."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.bytes = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages += 1
+        self.bytes += len(envelope.content or b"")
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def smtp_sink(port: int | None = None) -> Iterator[tuple[CountingSink, int]]:
+    """A CountingSink served on loopback by an aiosmtpd Controller (a thread of this process): the
+    handler and its port."""
+    from aiosmtpd.controller import Controller
+
+    sink = CountingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port or free_port(), server_hostname="sink.local")
+    controller.start()
+    try:
+        yield sink, controller.port
+    finally:
+        controller.stop()
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (those still alive), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def process_group(pgid: int) -> list[int]:
+    """The ids of the live processes in process group `pgid` (Linux /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # the field after state and ppid
+            pids.append(int(entry.name))
+    return pids
