@@ -236,21 +236,31 @@ def closed_loop(port: int, make: Callable[[], bytes], *, clients: int, warmup: f
         start = time.perf_counter() + warmup
         end = start + seconds
         tasks = [asyncio.create_task(_client(port, make, start, end, result)) for _ in range(clients)]
-        done, pending = await asyncio.wait(tasks, timeout=warmup + seconds + 10)
-        result.unfinished = len(pending)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:
-            task.result()
+        result.unfinished = await finish_within(tasks, warmup + seconds + 10)
 
+    run_loop(main)
+    return result
+
+
+async def finish_within(tasks: list[asyncio.Task[None]], timeout: float) -> int:
+    """Wait for the clients' tasks up to `timeout`, cancel the rest; how many did not finish."""
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        task.result()
+    return len(pending)
+
+
+def run_loop(main: Callable[[], Any]) -> None:
+    """Run the load generator's coroutine, on uvloop when it is installed."""
     try:
         import uvloop
-
-        uvloop.run(main())
     except ImportError:
         asyncio.run(main())
-    return result
+    else:
+        uvloop.run(main())
 
 
 # --- a counting SMTP sink and process CPU --------------------------------------------------------

@@ -75,6 +75,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     Server,
+    finish_within,
     free_port,
     fresh_database,
     http_request,
@@ -83,6 +84,7 @@ from _common import (
     percentile,
     process_cpu_seconds,
     process_group,
+    run_loop,
     server_ms,
     smtp_sink,
 )
@@ -322,20 +324,9 @@ def closed_loop(make_client: Callable[[], Client], op: Callable[[Phase, Client, 
                 await client.close()
 
         tasks = [asyncio.create_task(run(k)) for k in range(clients)]
-        done, pending = await asyncio.wait(tasks, timeout=WARMUP + seconds + 30)
-        phase.unfinished = len(pending)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:
-            task.result()
+        phase.unfinished = await finish_within(tasks, WARMUP + seconds + 30)
 
-    try:
-        import uvloop
-
-        uvloop.run(main())
-    except ImportError:
-        asyncio.run(main())
+    run_loop(main)
     return holder[0]
 
 
