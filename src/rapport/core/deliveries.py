@@ -157,10 +157,22 @@ def _file_stem(text: str, default: str) -> str:
     return stem[:80] or default
 
 
-def merge_attachment(session: Session, attachment_no: int, fields: dict[str, str], stem: str) -> Document:
-    """The attachment merged for one contact: a .docx for Word, rendered HTML or text, else the file as is."""
-    attachment = attachments.get_attachment(session, attachment_no)
-    content = attachments.read_content(session, attachment_no)
+Sources = dict[int, tuple[attachments.Attachment, bytes]]
+
+
+def merge_attachment(
+    session: Session, attachment_no: int, fields: dict[str, str], stem: str, sources: Sources | None = None
+) -> Document:
+    """The attachment merged for one contact: a .docx for Word, rendered HTML or text, else the file as is.
+
+    `sources` keeps each template file read once across a batch of contacts."""
+    if sources is not None and attachment_no in sources:
+        attachment, content = sources[attachment_no]
+    else:
+        attachment = attachments.get_attachment(session, attachment_no)
+        content = attachments.read_content(session, attachment_no)
+        if sources is not None:
+            sources[attachment_no] = (attachment, content)
     extension = attachment.file_extension.lower()
     if extension in WORD_EXTENSIONS:
         result = merge.merge_docx(content, fields)
@@ -408,6 +420,7 @@ def build_messages(session: Session, ids: Sequence[int], mail_from: str) -> Iter
         ).add_columns(E.subject, E.description, E.send_word_docs_as_attachment, Contact.privacy_blocked)
     ).all()
     by_entry = {row.key: row for row in rows}
+    sources: Sources = {}
     for delivery_id, entry_no, message_id, attempts in session.execute(
         select(Delivery.id, Delivery.entry_no, Delivery.message_id, Delivery.attempts)
         .where(Delivery.id.in_(ids))
@@ -419,7 +432,7 @@ def build_messages(session: Session, ids: Sequence[int], mail_from: str) -> Iter
             yield Outgoing(delivery_id, entry_no, attempts, None, problem)
             continue
         try:
-            message = _message(session, row, mail_from, message_id)
+            message = _message(session, row, mail_from, message_id, sources)
         except Exception as exc:  # a broken attachment fails this message, not the batch
             yield Outgoing(delivery_id, entry_no, attempts, None, f"The message could not be built: {exc}")
             continue
@@ -440,10 +453,10 @@ def _problem(row: Any) -> str:
     return ""
 
 
-def _message(session: Session, row: Any, mail_from: str, message_id: str) -> EmailMessage:
+def _message(session: Session, row: Any, mail_from: str, message_id: str, sources: Sources) -> EmailMessage:
     subject = row.subject or row.description
     fields = _fields(row)
-    document = merge_attachment(session, row.attachment_no, fields, _file_stem(subject, "Attachment"))
+    document = merge_attachment(session, row.attachment_no, fields, _file_stem(subject, "Attachment"), sources)
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = row.Contact_Email
