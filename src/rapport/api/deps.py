@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import BigInteger, Date, Integer, Select, String, tuple_
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from rapport import accounts
 from rapport.accounts import User
@@ -101,10 +102,10 @@ def bearer_token(request: Request) -> str:
 
 
 def current_user(request: Request) -> User:
-    """The user named by the bearer token, or 401 (read in a short session of its own, so the
+    """The user named by the bearer token, or 401 (read on a short connection of its own, so the
     request's session neither holds a connection nor takes a write lock for it)."""
-    with request.app.state.sessionmaker() as session:
-        user = request.app.state.tokens.user_for(session, bearer_token(request))
+    with request.app.state.engine.connect() as connection:
+        user = request.app.state.tokens.user_for(connection, bearer_token(request))
     request.state.user = user
     return user
 
@@ -132,7 +133,8 @@ def sign_in(request: Request, session: Session, username: str, password: str) ->
 def permitted(permission: str) -> Callable[..., User]:
     """A dependency: the current user, when their role grants `permission`, else 403."""
 
-    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+        # async: a role check needs no thread of the pool (a sync dependency would take one)
         accounts.check_permission(user, permission)
         return user
 
@@ -302,7 +304,11 @@ def _release_connections(values: Any) -> None:
 
 
 class ReleasingRoute(APIRoute):
-    """An API route whose sessions give their connection back as soon as the route returns."""
+    """An API route whose sessions give their connection back as soon as the route returns.
+
+    A sync endpoint runs in one thread of the pool, and its answer is checked against the response
+    model on the event loop: FastAPI would otherwise take a second thread for that check, and each
+    hand-over to the pool and back costs more than the check itself."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if inspect.iscoroutinefunction(endpoint):
@@ -317,12 +323,15 @@ class ReleasingRoute(APIRoute):
             super().__init__(path, released_async, **kwargs)
         else:
 
-            @functools.wraps(endpoint)
-            def released(*args: Any, **values: Any) -> Any:
+            def call(args: tuple[Any, ...], values: dict[str, Any]) -> Any:
                 result = endpoint(*args, **values)
                 if not isinstance(result, StreamingResponse):
                     _release_connections(values.values())
                 return result
+
+            @functools.wraps(endpoint)
+            async def released(*args: Any, **values: Any) -> Any:
+                return await run_in_threadpool(call, args, values)
 
             super().__init__(path, released, **kwargs)
 

@@ -20,6 +20,7 @@ from rapport.api.deps import (
 )
 from rapport.core import deliveries
 from rapport.core.base import Int32, StrictModel
+from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions import operations as ops
 from rapport.core.interactions import queries, recording
@@ -108,10 +109,17 @@ class Deleted(BaseModel):
 ENTRY_COLUMNS = [f for f in InteractionRead.model_fields if f in InteractionLogEntry.__table__.columns]
 
 
-def entries_read(session: Any, entries: list[InteractionLogEntry]) -> list[InteractionRead]:
-    """Entries with the contact names and comment flag beside them."""
-    names = queries.contact_names(session, entries)
-    commented = ops.has_comments(session, [e.entry_no for e in entries])
+def entries_read(
+    session: Any,
+    entries: list[InteractionLogEntry],
+    names: dict[str, str] | None = None,
+    commented: set[int] | None = None,
+) -> list[InteractionRead]:
+    """Entries with the contact names and comment flag beside them (read unless given)."""
+    if names is None:
+        names = queries.contact_names(session, entries)
+    if commented is None:
+        commented = ops.has_comments(session, [e.entry_no for e in entries])
     return [
         InteractionRead(
             **{f: getattr(e, f) for f in ENTRY_COLUMNS},
@@ -127,6 +135,17 @@ def entry_read(session: Any, entry: InteractionLogEntry) -> InteractionRead:
     return entries_read(session, [entry])[0]
 
 
+def logged_read(session: Any, entry: InteractionLogEntry, *, commented: bool) -> InteractionRead:
+    """A newly logged entry: its contact was loaded to log it (the session has it, so no query),
+    and whether it has comments is what the request wrote."""
+    contact = session.get(Contact, entry.contact_no)
+    names = None
+    if contact is not None:
+        names = {contact.company_no: contact.company_name} if contact.company_no else {}
+        names[contact.no] = contact.name
+    return entries_read(session, [entry], names, {entry.entry_no} if commented else set())[0]
+
+
 @router.get("/interactions", response_model=InteractionPage)
 def list_interactions(session: SessionDep, params: ListParamsDep, _: Reader) -> dict[str, Any]:
     """Log entries by entry number; postponed=false unless asked, canceled both unless asked."""
@@ -139,14 +158,14 @@ def list_interactions(session: SessionDep, params: ListParamsDep, _: Reader) -> 
 def create_interaction(data: InteractionCreate, session: SessionDep, user: InteractionWriter) -> InteractionRead:
     entry = recording.create_interaction(session, data, user_id=user.username)
     commit(session)
-    return entry_read(session, entry)
+    return logged_read(session, entry, commented=bool(data.comments))
 
 
 @router.post("/interactions/phone-calls", response_model=InteractionRead, status_code=201)
 def make_phone_call(data: PhoneCall, session: SessionDep, user: InteractionWriter) -> InteractionRead:
     entry = recording.make_phone_call(session, data, user_id=user.username)
     commit(session)
-    return entry_read(session, entry)
+    return logged_read(session, entry, commented=False)
 
 
 @router.post("/interactions/cancel", response_model=InteractionItems)
