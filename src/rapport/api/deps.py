@@ -8,7 +8,7 @@ import functools
 import inspect
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -130,7 +130,7 @@ def sign_in(request: Request, session: Session, username: str, password: str) ->
     return user
 
 
-def permitted(permission: str) -> Callable[..., User]:
+def permitted(permission: str) -> Callable[..., Awaitable[User]]:
     """A dependency: the current user, when their role grants `permission`, else 403."""
 
     async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
