@@ -20,7 +20,6 @@ from rapport.api.deps import (
 )
 from rapport.core import deliveries
 from rapport.core.base import Int32, StrictModel
-from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions import operations as ops
 from rapport.core.interactions import queries, recording
@@ -136,14 +135,8 @@ def entry_read(session: Any, entry: InteractionLogEntry) -> InteractionRead:
 
 
 def logged_read(session: Any, entry: InteractionLogEntry, *, commented: bool) -> InteractionRead:
-    """A newly logged entry: its contact was loaded to log it (the session has it, so no query),
-    and whether it has comments is what the request wrote."""
-    contact = session.get(Contact, entry.contact_no)
-    names = None
-    if contact is not None:
-        names = {contact.company_no: contact.company_name} if contact.company_no else {}
-        names[contact.no] = contact.name
-    return entries_read(session, [entry], names, {entry.entry_no} if commented else set())[0]
+    """A newly logged entry: whether it has comments is what the request wrote."""
+    return entries_read(session, [entry], commented={entry.entry_no} if commented else set())[0]
 
 
 @router.get("/interactions", response_model=InteractionPage)
