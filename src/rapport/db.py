@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
@@ -10,6 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 CONNECT_TIMEOUT_SECONDS = 5
+# How long a SQLite transaction waits for the write lock before it fails.
+SQLITE_BUSY_SECONDS = 30
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -36,16 +39,42 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control.
-    # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that reads
-    # and then writes fails at once on a busy database instead of waiting for busy_timeout.
-    immediate = conn.get_execution_options().get("rapport_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class _WriterTurns:
+    """The turns of one process's threads at SQLite's single write lock.
+
+    A thread that finds the write lock taken would wait in SQLite's busy handler, which sleeps in
+    growing steps (up to 100 ms) and leaves the lock idle between the holder's commit and the
+    sleeper's next try: under many concurrent writes most of the time goes to sleeping. Here the
+    threads of a process queue on a lock that hands over at the holder's commit or rollback;
+    other processes (more server workers, `rapport worker`) still meet at SQLite's own lock."""
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout
+
+    def begin(self, conn: Any) -> None:
+        # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control.
+        # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that reads
+        # and then writes fails at once on a busy database instead of waiting for busy_timeout.
+        if not conn.get_execution_options().get("rapport_write", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # After the timeout, BEGIN IMMEDIATE waits in SQLite as before (and fails as before).
+        if self._lock.acquire(timeout=self._timeout):
+            conn.info["rapport_writer_turn"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Any) -> None:
+        if conn.info.pop("rapport_writer_turn", False):
+            self._lock.release()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -55,14 +84,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             raise ValueError("Rapport needs a SQLite file, not an in-memory database.")
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 30)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, record: Any) -> None:
             dbapi_conn.isolation_level = None
             _on_sqlite_connect(dbapi_conn, record)
 
-        event.listen(engine, "begin", _sqlite_begin)
+        turns = _WriterTurns(timeout=SQLITE_BUSY_SECONDS)
+        event.listen(engine, "begin", turns.begin)
+        event.listen(engine, "commit", turns.end)
+        event.listen(engine, "rollback", turns.end)
         return engine
     if "connect_timeout" not in make_url(url).query:
         # psycopg waits 130 s for a host that accepts connections but never answers; a request
