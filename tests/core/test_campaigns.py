@@ -169,12 +169,11 @@ def test_all_manual_interactions_of_a_campaign_share_the_first_entry(session):
     assert (entry.salesperson_code, entry.date, entry.register_no) == ("SP1", DAY, None)
 
 
-def test_campaign_entry_numbers_are_the_highest_plus_one(session):
+def test_campaign_entry_numbers_are_given_by_the_database_in_creation_order(session):
     campaign(session)
     assert entry_for(session, segment_no="A") == 1
-    session.add(CampaignEntry(entry_no=10, campaign_no="CP1", segment_no="B"))
-    session.flush()
-    assert entry_for(session, segment_no="C") == 11
+    assert entry_for(session, segment_no="B") == 2
+    assert entry_for(session, segment_no="A") == 1
 
 
 def test_canceling_a_campaign_entry_cancels_its_interactions_and_uncanceling_restores_them(session):

@@ -274,13 +274,12 @@ def test_template_and_group_statistics_count_entries_that_are_neither_canceled_n
 # --- attachments -----------------------------------------------------------------------------
 
 
-def test_attachment_numbers_follow_the_highest_existing_number(session: Session) -> None:
-    session.add(Attachment(no=41, file_name="x.txt", file_extension="txt", last_modified=dt.datetime.now(dt.UTC)))
-    session.flush()
+def test_attachment_numbers_are_given_by_the_database_in_creation_order(session: Session) -> None:
+    first = attachments.store_attachment(session, "x.txt", "", b"x")
     stored = attachments.store_attachment(session, "Notes.TXT", "", b"hi")
-    assert stored.no == 42
+    assert (first.no, stored.no) == (1, 2)
     assert stored.file_extension == "txt" and stored.media_type == "text/plain" and stored.size == 2
-    assert stored.storage_type == "embedded" and attachments.read_content(session, 42) == b"hi"
+    assert stored.storage_type == "embedded" and attachments.read_content(session, 2) == b"hi"
 
 
 def test_a_copy_is_a_new_attachment_with_the_same_content(session: Session) -> None:

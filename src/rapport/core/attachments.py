@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, event, func, select, update
+from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rapport.core import setup
@@ -65,7 +65,8 @@ class Attachment(Base):
 
     __tablename__ = "attachment"
 
-    no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Numbered by the database (SERIAL on PostgreSQL, the rowid on SQLite): concurrent uploads never collide.
+    no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     file_name: Mapped[str] = mapped_column(String(250), default="")
     file_extension: Mapped[str] = mapped_column(String(20), default="")
     media_type: Mapped[str] = mapped_column(String(100), default="")
@@ -191,10 +192,6 @@ def read_content(session: Session, no: int) -> bytes:
 # --- commands --------------------------------------------------------------------------------
 
 
-def _next_no(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(Attachment.no), 0))) or 0) + 1
-
-
 def _put_content(session: Session, attachment: Attachment, data: bytes) -> None:
     """Store `data` where Marketing Setup says, on the row or in a new file."""
     marketing = setup.get_marketing_setup(session)
@@ -209,6 +206,10 @@ def _put_content(session: Session, attachment: Attachment, data: bytes) -> None:
         raise Conflict(
             "Attachment Storage Location must have a value in Marketing Setup when attachments are stored on disk."
         )
+    if attachment.no is None:
+        # A new attachment: inserted first, for the number (given by the database) its file is named after.
+        session.add(attachment)
+        session.flush()
     folder = Path(marketing.attachment_storage_location)
     suffix = f".{attachment.file_extension}" if attachment.file_extension else ""
     path = (folder / f"{attachment.no}-{uuid.uuid4().hex}{suffix}").resolve()
@@ -234,7 +235,6 @@ def store_attachment(session: Session, file_name: str, media_type: str, data: by
     name = clean_file_name(file_name)
     extension = validate_upload(name, data)
     attachment = Attachment(
-        no=_next_no(session),
         file_name=name,
         file_extension=extension,
         media_type=_media_type(media_type, extension),
@@ -251,7 +251,6 @@ def copy_attachment(session: Session, no: int) -> Attachment:
     source = get_attachment(session, no)
     data = read_content(session, no)
     copy = Attachment(
-        no=_next_no(session),
         file_name=source.file_name,
         file_extension=source.file_extension,
         media_type=source.media_type,

@@ -45,10 +45,6 @@ ACTIVATE_WITHOUT_TARGETS = (
     "To activate the campaign, apply segment lines or interactions to it with Campaign Target set."
 )
 
-# Serialises "highest entry no. + 1" between concurrent transactions on PostgreSQL.
-_ENTRY_NO_LOCK = 0x52_41_50_43  # "RAPC"
-
-
 class Campaign(Base):
     """A marketing campaign that interactions and segments are applied to."""
 
@@ -68,7 +64,8 @@ class CampaignEntry(Base):
     __tablename__ = "campaign_entry"
     __table_args__ = (Index("ix_campaign_entry_campaign", "campaign_no", "date", "document_type"),)
 
-    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Numbered by the database, like the interaction log: concurrent transactions never collide.
+    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     campaign_no: Mapped[str] = mapped_column(ForeignKey("campaign.no"))
     description: Mapped[str] = mapped_column(String(100), default="")
     date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
@@ -343,13 +340,6 @@ def _find_entry(session: Session, campaign_no: str, segment_no: str, document_ty
     )
 
 
-def _next_entry_no(session: Session) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(_ENTRY_NO_LOCK)))
-    highest = session.scalar(select(func.max(CampaignEntry.entry_no)))
-    return (highest or 0) + 1
-
-
 def entry_for(
     session: Session,
     *,
@@ -373,23 +363,20 @@ def entry_for(
     found = _find_entry(session, campaign_no, segment_no, document_type)
     if found is not None:
         return found
-    entry_no = _next_entry_no(session)
-    session.add(
-        CampaignEntry(
-            entry_no=entry_no,
-            campaign_no=campaign_no,
-            description=description[:100],
-            date=date,
-            user_id=user_id,
-            segment_no=segment_no,
-            canceled=False,
-            salesperson_code=salesperson_code,
-            register_no=register_no,
-            document_type=document_type,
-        )
+    campaign_entry = CampaignEntry(
+        campaign_no=campaign_no,
+        description=description[:100],
+        date=date,
+        user_id=user_id,
+        segment_no=segment_no,
+        canceled=False,
+        salesperson_code=salesperson_code,
+        register_no=register_no,
+        document_type=document_type,
     )
+    session.add(campaign_entry)
     session.flush()
-    return entry_no
+    return campaign_entry.entry_no
 
 
 def set_entry_canceled(session: Session, entry_no: int, canceled: bool) -> CampaignEntry:

@@ -167,18 +167,16 @@ def log_segment(
     _check_lines(session, no, data.deliver)
     if total == blocked:
         raise Conflict(f"Every contact of segment {no} is blocked for privacy; nothing can be logged.")
-    entry_no = int(session.scalar(select(func.max(LoggedSegment.entry_no))) or 0) + 1
-    session.add(
-        LoggedSegment(
-            entry_no=entry_no,
-            segment_no=no,
-            description=header.description,
-            creation_date=dt.date.today(),
-            user_id=user_id,
-            canceled=False,
-        )
+    logged_segment = LoggedSegment(
+        segment_no=no,
+        description=header.description,
+        creation_date=dt.date.today(),
+        user_id=user_id,
+        canceled=False,
     )
+    session.add(logged_segment)
     session.flush()
+    entry_no = logged_segment.entry_no
     step("creating campaign entries")
     campaign_entry = _campaign_entries(session, header, entry_no, user_id)
     email = CorrespondenceType.EMAIL.value
