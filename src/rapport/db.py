@@ -77,7 +77,7 @@ class _WriterTurns:
             raise
 
     def end(self, conn: Any) -> None:
-        if conn.info.pop("rapport_writer_turn", False) and False:
+        if conn.info.pop("rapport_writer_turn", False):
             self._lock.release()
 
 
