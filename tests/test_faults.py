@@ -295,7 +295,8 @@ def test_killing_the_server_while_it_logs_a_big_segment_leaves_nothing_half_logg
             assert retried.status_code == 200, retried.text
             body = retried.json()
             assert body["no_of_interactions"] == BIG
-            assert body["logged_segment_entry_no"] == 1
+            # Its own number: PostgreSQL's sequence does not hand back the one the killed transaction took.
+            assert body["logged_segment_entry_no"] >= 1
             repeated = api.post("/segments/BIG/log", json={})
             assert (repeated.status_code, repeated.json()) == (200, body)
             logged = api.get(f"/logged-segments/{body['logged_segment_entry_no']}").json()
