@@ -14,6 +14,7 @@ from sqlalchemy import (
     column,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -154,12 +155,16 @@ def _in_candidates(contact_no: Any) -> Any:
     return exists().where(_candidates.c.contact_no == contact_no)
 
 
-def _classify(segment_no: str, data: AddContacts) -> tuple[Any, Any, Any]:
+def _classify(segment_no: str, data: AddContacts, has_lines: bool = True) -> tuple[Any, Any, Any]:
+    """Why a qualifying contact is skipped: blocked, excluded, already present (in that order of precedence);
+    a segment without lines has no contact already present."""
     c = Contact
     on_segment = exists().where(SegmentLine.segment_no == segment_no, SegmentLine.contact_no == c.no)
     blocked = c.privacy_blocked.is_(True)
-    excluded = and_(not_(blocked), c.exclude_from_segment.is_(True)) if not data.ignore_exclusion else literal(False)
-    present = and_(not_(blocked), not_(excluded), on_segment) if not data.allow_existing_contacts else literal(False)
+    excluded = and_(not_(blocked), c.exclude_from_segment.is_(True)) if not data.ignore_exclusion else false()
+    present = (
+        and_(not_(blocked), not_(excluded), on_segment) if has_lines and not data.allow_existing_contacts else false()
+    )
     return blocked, excluded, present
 
 
@@ -178,6 +183,10 @@ def _count_skipped(session: Session, segment_no: str, data: AddContacts) -> tupl
     return total - n_blocked - n_excluded - n_present, Skipped(n_present, n_excluded, n_blocked)
 
 
+def _has_lines(session: Session, segment_no: str) -> bool:
+    return session.scalar(select(SegmentLine.line_no).where(SegmentLine.segment_no == segment_no).limit(1)) is not None
+
+
 def add_contacts(session: Session, segment_no: str, data: AddContacts) -> AddResult:
     """Add Contacts: one action, the qualifying contacts inserted as lines with their defaults."""
     header = get_header(session, segment_no)
@@ -185,13 +194,28 @@ def add_contacts(session: Session, segment_no: str, data: AddContacts) -> AddRes
     crit.validate(criteria)
     options = {name: getattr(data, name) for name in ADD_OPTIONS}
     action_no = record_action(session, header.no, ADD, options, criteria)
-    _fill_candidates(session, _qualifying(criteria, data))
-    _, skipped = _count_skipped(session, header.no, data)
-    blocked, excluded, present = _classify(header.no, data)
-    source = select(_candidates.c.contact_no.label("contact_no"))
-    keep = and_(not_(blocked), not_(excluded), not_(present))
-    added = insert_lines(session, header, source, action_no, where=keep)
-    return AddResult(added=added, action_no=action_no, skipped=skipped)
+    if data.expand_companies or data.allow_company_with_persons:
+        _fill_candidates(session, _qualifying(criteria, data))
+        _, skipped = _count_skipped(session, header.no, data)
+        blocked, excluded, present = _classify(header.no, data)
+        source = select(_candidates.c.contact_no.label("contact_no"))
+        keep = and_(not_(blocked), not_(excluded), not_(present))
+        added = insert_lines(session, header, source, action_no, where=keep)
+        return AddResult(added=added, action_no=action_no, skipped=skipped)
+    # Without expansion every qualifying contact comes once by itself: no candidate table, the insert reads the
+    # contacts that meet the criteria directly (like a hand-written INSERT ... SELECT), and the skipped ones are
+    # counted apart (the few blocked or excluded contacts, and those already on the segment if it has lines).
+    blocked, excluded, present = _classify(header.no, data, has_lines=_has_lines(session, header.no))
+    qualifies = crit.condition(criteria)
+    counts = session.execute(
+        select(func.count().filter(blocked), func.count().filter(excluded), func.count().filter(present)).where(
+            or_(blocked, excluded, present), qualifies
+        )
+    ).one()
+    n_blocked, n_excluded, n_present = (int(v or 0) for v in counts)
+    keep = and_(not_(blocked), not_(excluded), not_(present), qualifies)
+    added = insert_lines(session, header, None, action_no, where=keep)
+    return AddResult(added=added, action_no=action_no, skipped=Skipped(n_present, n_excluded, n_blocked))
 
 
 # --- Reduce / Refine ---------------------------------------------------------------------------
@@ -272,7 +296,10 @@ def remove_contacts(session: Session, segment_no: str, action: str, data: Remove
         _fill_candidates(session, _matching(header.no, criteria, data.entire_companies))
         in_m = _in_candidates(SegmentLine.contact_no)
     else:  # the line's own contact decides: one correlated EXISTS, no candidate table
-        in_m = exists().where(Contact.no == SegmentLine.contact_no, crit.condition(criteria))
+        # (or, when the criteria only look at rows linked by the contact's No., those rows straight from the line)
+        in_m = crit.condition_on_no(criteria, SegmentLine.contact_no)
+        if in_m is None:
+            in_m = exists().where(Contact.no == SegmentLine.contact_no, crit.condition(criteria))
     removed = delete_lines(session, header.no, in_m if action == REDUCE else not_(in_m), action_no)
     return removed, action_no
 

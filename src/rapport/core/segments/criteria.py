@@ -184,6 +184,26 @@ def condition(criteria: CriteriaMap, contact: Any = Contact, today: dt.date | No
     return and_(true(), *parts)
 
 
+# Tables linked by the contact's own No. (not its company's): rows of them name an existing contact (foreign key).
+_BY_CONTACT_NO = frozenset({"mailing_group", "job_responsibility", "profile_answer"})
+
+
+class _ContactNo:
+    """A contact known only by its No. (e.g. a segment line's Contact No.), for `condition`'s links."""
+
+    def __init__(self, no: Any) -> None:
+        self.no = no
+
+
+def condition_on_no(criteria: CriteriaMap, contact_no: Any, today: dt.date | None = None) -> ColumnElement[bool] | None:
+    """The condition for the contact whose No. is `contact_no`, without reading the contact, when every table with
+    filters links by the contact's own No. (a linked row exists only for an existing contact); None when the
+    criteria need the contact row (contact fields, company links, or no filters: then the contact must exist)."""
+    if not criteria or any(table not in _BY_CONTACT_NO for table in criteria):
+        return None
+    return condition(criteria, _ContactNo(contact_no), today)
+
+
 def validate(criteria: CriteriaMap) -> None:
     """Compile the criteria once so a bad expression is refused before anything changes."""
     condition(criteria)

@@ -106,20 +106,22 @@ def insert_lines(
 ) -> int:
     """Insert one line per row of `source` (columns: contact_no, optional seq, campaign_no and line_no)
     with fresh defaults, numbered on from the last line (or at `line_no`); record history Insertion
-    rows. Returns the count."""
-    src = source.subquery("src")
+    rows. With `source` None, one line per contact meeting `where` (the contacts are read once, in this
+    statement). Returns the count."""
     c = Contact
+    src = source.subquery("src") if source is not None else None
+    given: Any = src.c if src is not None else {}  # the source's columns
     base = last_line_no(session, header.no) if base is None else base
-    order = [src.c.seq] if "seq" in src.c else [c.company_name, c.company_no, c.type, c.name, c.no]
+    order = [given.seq] if "seq" in given else [c.company_name, c.company_no, c.type, c.name, c.no]
     columns = default_columns(session, header, c)
-    if "campaign_no" in src.c:
-        columns["campaign_no"] = src.c.campaign_no
+    if "campaign_no" in given:
+        columns["campaign_no"] = given.campaign_no
     # A restored line keeps its old number (older history still points at it); new lines follow the last.
-    restored = "line_no" in src.c
-    line_no = src.c.line_no if restored else _lit(base, BigInteger) + func.row_number().over(order_by=order) * LINE_STEP
+    restored = "line_no" in given
+    line_no = given.line_no if restored else _lit(base, BigInteger) + func.row_number().over(order_by=order) * LINE_STEP
     names = ["segment_no", "line_no", *columns]
     select_rows = select(_lit(header.no, String), line_no, *columns.values()).select_from(
-        src.join(c, c.no == src.c.contact_no)
+        c if src is None else src.join(c, c.no == given.contact_no)
     )
     if where is not None:  # conditions on the contact, applied to this statement's own join
         select_rows = select_rows.where(where)
@@ -128,7 +130,8 @@ def insert_lines(
     )
     count = rowcount(result)
     if action_no is not None and count and not restored:
-        record_history(session, header.no, action_no, "insertion", SegmentLine.line_no > base)
+        new = and_(SegmentLine.line_no > base, SegmentLine.line_no <= base + count * LINE_STEP)
+        record_history(session, header.no, action_no, "insertion", new)
     return count
 
 
