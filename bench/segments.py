@@ -25,20 +25,23 @@
      go_back_refine the same for the Refine;
      log_segment    `--log-lines` lines (interactions + logged segment + campaign entry) vs a raw
                     `INSERT INTO interaction_log_entry (...) SELECT ... FROM segment_line` of the same rows.
-   Each side works on its own copy of the segment, made (and dropped) outside the timing. On PostgreSQL a statement
-   running longer than `--timeout` seconds (statement_timeout) fails that operation: seconds null, the statement in
-   `error`, no more runs of it.
+   Each side works on its own copy of the segment, made (and dropped) outside the timing; the history rows that Go
+   Back needs are written for the hand-written side outside its timing too (Rapport writes them in the action).
+   On PostgreSQL a statement running longer than `--timeout` seconds (statement_timeout) fails that operation:
+   seconds null, the statement in `error`, no more runs of it.
 3. Memory: logs a segment of `--memory-lines` lines (made by SQL, numbered like Add Contacts) in a subprocess
    and reports its peak RSS (< 300 MB).
 
 Prints one JSON object per operation on stdout: operation, backend, rows, seconds and limit_seconds (medians),
-ratio (of the medians; target <= 2), the single runs and the load average; progress (and, with --profile, the
-slowest statements of each Rapport operation) goes to stderr.
+ratio (of the medians; target <= 2), same_result (whether every run of both sides left the same lines and history
+in its segment, compared by digest; `ok` needs it; not compared for logging), the single runs and the load
+average; progress (and, with --profile, the slowest statements of each Rapport operation) goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -122,7 +125,8 @@ LOG_VALUES = {
     "campaign_target": "l.campaign_target", "campaign_response": "l.campaign_response", "segment_no": "l.segment_no",
     "logged_segment_entry_no": ":logged_entry", "document_type": "''", "document_no": "''", "version_no": "0",
     "doc_no_occurrence": "0", "contact_via": "l.contact_via", "opportunity_no": "''", "delivery_status": "''",
-    "send_word_docs_as_attachment": "l.send_word_doc_as_attachment",
+    "send_word_docs_as_attachment": "l.send_word_doc_as_attachment", "delivery_error": "''",
+    "personal_text": "l.personal_text",
 }
 
 
@@ -489,6 +493,22 @@ def delete_entries(engine: Engine, no: str) -> None:
         conn.execute(text("DELETE FROM interaction_log_entry WHERE segment_no = :seg"), {"seg": no})
 
 
+def outcome(engine: Engine, no: str) -> str:
+    """A digest of what an action left in segment `no`: its lines (every column but the segment's number) and its
+    history; the two sides of an operation must leave the same."""
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for statement in (
+            f"SELECT {', '.join(LINE_COLUMNS[1:])} FROM segment_line WHERE segment_no = :seg ORDER BY line_no",
+            "SELECT action_no, line_no, contact_no, action_taken FROM segment_history WHERE segment_no = :seg "
+            "ORDER BY action_no, line_no",
+        ):
+            for row in conn.execute(text(statement), {"seg": no}):
+                digest.update(repr(tuple(row)).encode())
+            digest.update(b"|")
+    return digest.hexdigest()
+
+
 # --- the Rapport side ----------------------------------------------------------------------------------------------
 
 
@@ -531,6 +551,7 @@ class Results:
         self.runs: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"rapport": [], "limit": []})
         self.rows: dict[str, int] = {}
         self.failed: dict[str, str] = {}
+        self.outcomes: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"rapport": set(), "limit": set()})
 
     def add(self, operation: str, side: str, seconds: float, rows: int) -> None:
         self.runs[operation][side].append(seconds)
@@ -540,9 +561,24 @@ class Results:
                 log(f"warning: {operation} did {rows} rows, earlier {previous}")
         log(f"{operation:15} {side:7} {seconds:8.3f} s  {rows} rows")
 
+    def outcome(self, operation: str, side: str, digest: str) -> None:
+        self.outcomes[operation][side].add(digest)
+
+    def same_result(self, operation: str) -> bool | None:
+        """Whether every run of both sides left the same lines and history (None when not compared)."""
+        outcomes = self.outcomes.get(operation)
+        if not outcomes or not outcomes["rapport"] or not outcomes["limit"]:
+            return None
+        same = len(outcomes["rapport"] | outcomes["limit"]) == 1
+        if not same:
+            log(f"warning: {operation} left different lines or history than the hand-written SQL")
+        return same
+
     def emit(self, operation: str, limit_rows: int) -> None:
-        """One JSON line; `rows` are the hand-written statement's (`rapport_rows` when Rapport reports others)."""
+        """One JSON line; `rows` are the hand-written statement's (`rapport_rows` when Rapport reports others);
+        `same_result` says whether both sides left the same lines and history (not compared for logging)."""
         runs = self.runs[operation]
+        same = self.same_result(operation)
         limit_seconds = statistics.median(runs["limit"])
         seconds = None if operation in self.failed else statistics.median(runs["rapport"])
         ratio = None if seconds is None else seconds / limit_seconds
@@ -550,7 +586,7 @@ class Results:
             "operation": operation, "backend": self.backend, "rows": limit_rows,
             "seconds": None if seconds is None else round(seconds, 3), "limit_seconds": round(limit_seconds, 3),
             "ratio": None if ratio is None else round(ratio, 2), "target_ratio": TARGET_RATIO,
-            "ok": ratio is not None and ratio <= TARGET_RATIO,
+            "ok": ratio is not None and ratio <= TARGET_RATIO and same is not False, "same_result": same,
             "runs": [round(v, 3) for v in runs["rapport"]], "limit_runs": [round(v, 3) for v in runs["limit"]],
             "load_average": load_average(),
         }
@@ -587,63 +623,59 @@ def measure(engine: Engine, factory: sessionmaker[Session], results: Results, ru
     log(f"master segment {master}: {added} lines")
     limit_rows: dict[str, int] = {}
 
-    # Add Contacts, then Go Back of that Add.
-    for run in range(runs):
-        for side in ("limit", "rapport") if run % 2 == 0 else ("rapport", "limit"):
-            no = new_segment(factory)
-            if side == "rapport":
-                if rapport("add_contacts", run, lambda no=no: rapport_add(factory, no)):
-                    rapport("go_back_add", run, lambda no=no: rapport_go_back(factory, no))
+    def action_and_go_back(operation: str, go_back: str, new: Callable[[], str],
+                           rapport_action: Callable[[str], int], limit_action: Callable[[str], tuple[float, int]],
+                           limit_go_back: Callable[[str], int]) -> None:
+        """`runs` times on each side (alternating which goes first), on a fresh segment: the action, then Go Back
+        of it; what each step leaves is compared between the sides."""
+        for run in range(runs):
+            for side in ("limit", "rapport") if run % 2 == 0 else ("rapport", "limit"):
+                no = new()
+                if side == "rapport":
+                    if rapport(operation, run, lambda no=no: rapport_action(no)):
+                        results.outcome(operation, side, outcome(engine, no))
+                        if rapport(go_back, run, lambda no=no: rapport_go_back(factory, no)):
+                            results.outcome(go_back, side, outcome(engine, no))
+                    else:
+                        results.failed.setdefault(go_back, f"{operation} failed: nothing to go back from")
                 else:
-                    results.failed.setdefault("go_back_add", "add_contacts failed")
-            else:
-                seconds, limit_rows["add_contacts"] = timed(
-                    lambda no=no: limit_add(engine, {**params, "seg": no}, ignore_corres))
-                results.add("add_contacts", side, seconds, limit_rows["add_contacts"])
-                history_of_lines(engine, no, "insertion")
-                seconds, limit_rows["go_back_add"] = timed(lambda no=no: limit_go_back_add(engine, no))
-                results.add("go_back_add", side, seconds, limit_rows["go_back_add"])
-            drop_segment(engine, no)
-    results.emit("add_contacts", limit_rows["add_contacts"])
-    results.emit("go_back_add", limit_rows["go_back_add"])
+                    seconds, limit_rows[operation] = limit_action(no)
+                    results.add(operation, side, seconds, limit_rows[operation])
+                    results.outcome(operation, side, outcome(engine, no))
+                    seconds, limit_rows[go_back] = timed(lambda no=no: limit_go_back(no))
+                    results.add(go_back, side, seconds, limit_rows[go_back])
+                    results.outcome(go_back, side, outcome(engine, no))
+                drop_segment(engine, no)
+        results.emit(operation, limit_rows[operation])
+        results.emit(go_back, limit_rows[go_back])
 
-    # Reduce; Refine, then Go Back of that Refine.
-    for run in range(runs):
-        for side in ("limit", "rapport") if run % 2 == 0 else ("rapport", "limit"):
-            no = clone_segment(engine, factory, master)
-            if side == "rapport":
-                if rapport("reduce", run, lambda no=no: rapport_remove(factory, no, actions.REDUCE, REDUCE_CRITERIA)):
-                    rapport("go_back_reduce", run, lambda no=no: rapport_go_back(factory, no))
-                else:
-                    results.failed.setdefault("go_back_reduce", "reduce failed: nothing to go back from")
-            else:
-                history_of_lines(engine, no, "deletion", REDUCE_WHERE)
-                seconds, limit_rows["reduce"] = timed(lambda no=no: limit_delete(engine, no, REDUCE_WHERE))
-                results.add("reduce", side, seconds, limit_rows["reduce"])
-                seconds, limit_rows["go_back_reduce"] = timed(
-                    lambda no=no: limit_go_back_deleted(engine, {**params, "seg": no}, ignore_corres))
-                results.add("go_back_reduce", side, seconds, limit_rows["go_back_reduce"])
-            drop_segment(engine, no)
-    results.emit("reduce", limit_rows["reduce"])
-    results.emit("go_back_reduce", limit_rows["go_back_reduce"])
-    for run in range(runs):
-        for side in ("limit", "rapport") if run % 2 == 0 else ("rapport", "limit"):
-            no = clone_segment(engine, factory, master)
-            if side == "rapport":
-                if rapport("refine", run, lambda no=no: rapport_remove(factory, no, actions.REFINE, REFINE_CRITERIA)):
-                    rapport("go_back_refine", run, lambda no=no: rapport_go_back(factory, no))
-                else:
-                    results.failed.setdefault("go_back_refine", "refine failed: nothing to go back from")
-            else:
-                history_of_lines(engine, no, "deletion", REFINE_WHERE)
-                seconds, limit_rows["refine"] = timed(lambda no=no: limit_delete(engine, no, REFINE_WHERE))
-                results.add("refine", side, seconds, limit_rows["refine"])
-                seconds, limit_rows["go_back_refine"] = timed(
-                    lambda no=no: limit_go_back_deleted(engine, {**params, "seg": no}, ignore_corres))
-                results.add("go_back_refine", side, seconds, limit_rows["go_back_refine"])
-            drop_segment(engine, no)
-    results.emit("refine", limit_rows["refine"])
-    results.emit("go_back_refine", limit_rows["go_back_refine"])
+    def limit_add_run(no: str) -> tuple[float, int]:
+        timing = timed(lambda: limit_add(engine, {**params, "seg": no}, ignore_corres))
+        history_of_lines(engine, no, "insertion")
+        return timing
+
+    def limit_remove_run(where: str) -> Callable[[str], tuple[float, int]]:
+        def run(no: str) -> tuple[float, int]:
+            history_of_lines(engine, no, "deletion", where)
+            return timed(lambda: limit_delete(engine, no, where))
+
+        return run
+
+    def limit_restore(no: str) -> int:
+        return limit_go_back_deleted(engine, {**params, "seg": no}, ignore_corres)
+
+    def copy() -> str:
+        return clone_segment(engine, factory, master)
+
+    # Add Contacts into an empty segment; Reduce and Refine of a copy of the master; each then undone by Go Back.
+    action_and_go_back("add_contacts", "go_back_add", lambda: new_segment(factory), lambda no: rapport_add(factory, no),
+                       limit_add_run, lambda no: limit_go_back_add(engine, no))
+    action_and_go_back("reduce", "go_back_reduce", copy,
+                       lambda no: rapport_remove(factory, no, actions.REDUCE, REDUCE_CRITERIA),
+                       limit_remove_run(REDUCE_WHERE), limit_restore)
+    action_and_go_back("refine", "go_back_refine", copy,
+                       lambda no: rapport_remove(factory, no, actions.REFINE, REFINE_CRITERIA),
+                       limit_remove_run(REFINE_WHERE), limit_restore)
 
     # Log Segment of `log_lines` lines (the master's first lines).
     source = master
