@@ -400,3 +400,88 @@ def test_a_large_import_into_a_small_table_rebuilds_the_indexes_it_dropped(
     names = {i["name"] for i in inspect(session.get_bind()).get_indexes("contact")}
     assert {i.name for i in Contact.__table__.indexes} <= names
     assert session.scalar(select(Contact.company_name).where(Contact.no == "P1")) == "Acme"
+
+
+def test_each_bad_row_is_reported_with_these_reasons_in_the_order_of_its_checks(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # batches of two rows: the checks of a line and those across rows span several batches
+    monkeypatch.setattr(contact_io, "BATCH_SIZE", 2)
+    master_data(session)
+    path = write(
+        tmp_path,
+        "no,type,name,company_no,email,correspondence_type,language_code,salesperson_code,minor\n"
+        "C1,company,Good,,,,,,\n"  # 2
+        f"C1,firm,{'x' * 101},C9,@bad,fax,xx,nobody,maybe\n"  # 3: every check of a row fails
+        "P1,person,Self,P1,,,,,\n"  # 4
+        "C2,company,Too Few\n"  # 5
+        "P2,person,Of Good,C1,,,,,\n",  # 6: good
+    )
+    result = import_contacts(session, path)
+    assert result.imported == 0
+    assert [tuple(e) for e in result.errors] == [
+        (3, "minor", '"maybe" is not a boolean; use true or false'),
+        (3, "name", "101 characters is too long; at most 100"),
+        (3, "type", '"firm" is not a contact type; use company or person'),
+        (3, "correspondence_type", '"fax" is not a correspondence type; use hard_copy, email or leave it blank'),
+        (3, "email", '"@bad" is not an e-mail address'),
+        (3, "language_code", "Language XX does not exist."),
+        (3, "salesperson_code", "Salesperson NOBODY does not exist."),
+        (3, "no", "Contact C1 is also on line 2."),
+        (4, "company_no", "A person cannot be its own company."),
+        (4, "company_no", "Contact P1 on line 4 is a person, not a company."),
+        (5, "", "the row has 3 values, fewer than the 9 columns of the header"),
+    ]
+    assert count(session) == 0
+
+
+def test_a_company_s_own_company_no_and_manual_numbers_a_series_refuses_are_reported(
+    session: Session, tmp_path: Path
+) -> None:
+    setup.create_number_series(session, setup.NumberSeriesCreate(code="CONT", starting_no="C1", manual_nos=False))
+    setup.get_marketing_setup(session).contact_nos = "CONT"
+    result = import_contacts(session, write(tmp_path, "no,name,company_no\nX1,Acme,X2\n,Fine,\n"), skip_invalid=True)
+    assert [tuple(e) for e in result.errors] == [
+        (2, "company_no", "A company's company_no is its own number; leave it blank."),
+        (2, "no", "Number series CONT does not allow manual numbers; leave no blank."),
+    ]
+    assert (result.imported, sorted(contacts_by_no(session))) == (1, ["C1"])
+
+
+def test_a_large_file_with_a_short_row_is_read_again_and_skips_that_row(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contact_io, "KEEP_ROWS", 2)
+    path = write(tmp_path, "no,type,name,company_no\nC1,company,Good,\nC2,company\nP1,person,Jo,C1\nC3,company,More,\n")
+    result = import_contacts(session, path, skip_invalid=True)
+    assert (result.imported, result.skipped) == (3, 1)
+    assert [(e.line, e.field) for e in result.errors] == [(3, "")]
+    assert sorted(contacts_by_no(session)) == ["C1", "C3", "P1"]
+    assert contacts_by_no(session)["P1"]["company_name"] == "Good"
+
+
+def test_a_bad_byte_far_into_a_file_is_reported_with_its_line_and_byte(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    lines = [f"C{i},Company {i}\n".encode() for i in range(5000)]
+    lines[3000] = b"C3000,Caf\xe9\n"  # line 3002 of the file, after the header
+    path.write_bytes(b"no,name\n" + b"".join(lines))
+    with pytest.raises(Invalid, match=r"^line 3002: the file is not UTF-8 \(byte 10 of the line\)"):
+        import_contacts(session, path)
+    assert count(session) == 0
+
+
+def test_a_carriage_return_alone_does_not_end_a_line_of_a_binary_file(session: Session) -> None:
+    result = import_contacts(session, io.BytesIO(b'no,name\nC1,"Two\rLines"\nC2,Next\n'))
+    assert (result.imported, result.errors) == (2, [])
+    assert contacts_by_no(session)["C1"]["name"] == "Two\rLines"
+
+
+def test_the_import_leaves_the_connection_s_page_cache_as_it_found_it(
+    session: Session, tmp_path: Path, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("a SQLite setting")
+    before = session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()
+    lines = "".join(f"C{i},Company {i}\n" for i in range(250))
+    assert import_contacts(session, write(tmp_path, "no,name\n" + lines)).imported == 250
+    assert session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one() == before

@@ -6,12 +6,13 @@ import csv
 import io
 import os
 import re
+import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import IO, Any, NamedTuple, cast
+from itertools import chain, islice
+from typing import IO, Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Table, exists, func, insert, select
 from sqlalchemy.orm import Session
@@ -67,7 +68,8 @@ MAX_LENGTHS: dict[str, int] = {
     for name in CSV_FIELDS
     if name not in BOOLEAN_FIELDS
 }
-BATCH_SIZE = 10_000
+BATCH_SIZE = 2_000  # rows read, checked and inserted at a time
+ROWS_PER_INSERT = 100  # rows per INSERT statement on SQLite
 _CHUNK = 900  # values per IN (...) lookup: below SQLite's oldest parameter limit
 
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": False}
@@ -77,6 +79,7 @@ _EMAIL = re.compile(EMAIL_PATTERN)
 _TAIL = re.compile(r"(\d+)(\D*)$")
 REBUILD_INDEXES_FROM = 20_000  # rows: from here on, indexes are rebuilt after the insert (SQLite)
 KEEP_ROWS = 250_000  # up to this many rows the file is read once; larger files are read twice
+IMPORT_CACHE_KIB = 65_536  # SQLite's page cache during the insert and the index rebuild (default 2 MiB)
 
 EXPORT_FILTER_FIELDS = CONTACT_FILTER_FIELDS
 
@@ -99,6 +102,7 @@ class ImportResult:
 
 
 Progress = Callable[[int], None]
+_T = TypeVar("_T")
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -115,11 +119,35 @@ _LOWERED = frozenset({"type", "correspondence_type"})
 _STRIPPED = frozenset({"email"})
 
 
-class _Validator:
-    """The checks of one import: row by row first, then across rows and against the database.
+Row = tuple[str, ...]
 
-    Rows are lists of cells in the order of the file's header; values are lists in the order of
-    the contact table's columns (INSERT_COLUMNS), ready to insert once `finish` has run.
+
+class _Rows(NamedTuple):
+    """Rows of the file as read, with their lines (a row kept as a tuple is soon of no concern to
+    the garbage collector)."""
+
+    lines: list[int]
+    rows: list[Row]
+
+
+class _Batch(NamedTuple):
+    """Rows of the file read into columns: their lines, and the values of each of INSERT_COLUMNS.
+
+    Tuples of strings and booleans, which the garbage collector stops tracking: what is kept of a
+    large file costs no time in its collections.
+    """
+
+    lines: tuple[int, ...]
+    columns: list[Sequence[Any]]
+
+
+class _Validator:
+    """The checks of one import: batch by batch first, then across rows and against the database.
+
+    Rows are tuples of cells in the order of the file's header. A batch of rows is read into
+    columns, a sequence of values per column of the contact table (INSERT_COLUMNS): each check and
+    each default then runs over a whole column rather than cell by cell, and `finish` completes
+    the columns of the good rows for the insert.
     """
 
     def __init__(self, session: Session) -> None:
@@ -143,6 +171,9 @@ class _Validator:
             )
             if value
         )
+        defaults = dict(self.defaults)
+        # what a company of the file passes on to its persons: its value, else Marketing Setup's
+        self.inherited_defaults = tuple((at, defaults.get(at, "")) for at in self.inherited)
         self.width = 0
         self.codes: list[tuple[int, int]] = []  # (position in the row, index in the values)
         self.texts: list[tuple[int, int]] = []
@@ -162,8 +193,8 @@ class _Validator:
         self.drawn: dict[int, str] = {}
         self.db_empty = False
         self.rows = 0
-        # The values read while checking, kept for the insert so the file is read once (small files).
-        self.kept: list[tuple[int, list[Any]]] | None = []
+        # The batches read while checking, kept for the insert so the file is read once (small files).
+        self.kept: list[_Batch] | None = []
 
     # header and rows
 
@@ -206,87 +237,124 @@ class _Validator:
         self.errors.append(RowError(line, field, reason))
         self.bad_lines.add(line)
 
-    def values(self, row: list[str]) -> list[Any]:
-        """The row's cells read into values (None for a cell that is not a boolean)."""
-        values = list(_BLANK_ROW)
+    def read(self, rows: Sequence[Sequence[str]]) -> list[Sequence[Any]]:
+        """The rows' cells read into columns of values (None for a cell that is not a boolean)."""
+        count = len(rows)
+        cells = list(zip(*rows, strict=True)) if rows else [()] * self.width
+        columns: list[Sequence[Any]] = [(blank,) * count for blank in _BLANK_ROW]
+        strip, lower, upper = str.strip, str.lower, str.upper
         for position, at in self.codes:
-            values[at] = row[position].strip().upper()
+            columns[at] = tuple(map(upper, map(strip, cells[position])))
         for position, at in self.texts:
-            values[at] = row[position]
+            columns[at] = cells[position]
         for position, at in self.stripped:
-            values[at] = row[position].strip()
+            columns[at] = tuple(map(strip, cells[position]))
         for position, at in self.lowered:
-            values[at] = row[position].strip().lower()
+            columns[at] = tuple(map(lower, map(strip, cells[position])))
         for position, at in self.booleans:
-            values[at] = _BOOLEANS.get(row[position].strip().lower())
-        if not values[_TYPE_AT]:
-            values[_TYPE_AT] = _COMPANY
-        return values
+            columns[at] = tuple(map(_BOOLEANS.get, map(lower, map(strip, cells[position]))))
+        columns[_TYPE_AT] = tuple([type_ or _COMPANY for type_ in columns[_TYPE_AT]])
+        return columns
 
-    def check(self, line: int, row: list[str]) -> None:
-        """Check one row and note what the checks across rows need."""
-        self.rows += 1
+    def _well_formed(self, batch: _Rows) -> _Rows:
+        """The lines and rows of the batch that have a value per column; the others are errors."""
+        width = self.width
+        if all(map(width.__eq__, map(len, batch.rows))):
+            return batch
+        lines: list[int] = []
+        rows: list[Row] = []
+        for line, row in zip(*batch, strict=True):
+            if len(row) == width:
+                lines.append(line)
+                rows.append(row)
+            else:
+                more = "more" if len(row) > width else "fewer"
+                self.error(line, "", f"the row has {len(row)} values, {more} than the {width} columns of the header")
+        return _Rows(lines, rows)
+
+    def check(self, batch: _Rows) -> None:
+        """Check a batch of rows and note what the checks across rows need.
+
+        The checks run column by column in the order they have for one row, so that the errors of
+        a line, once sorted by line, come in that order.
+        """
+        self.rows += len(batch.rows)
         first_error = len(self.errors)
-        if len(row) != self.width:
-            more = "more" if len(row) > self.width else "fewer"
-            self.error(line, "", f"the row has {len(row)} values, {more} than the "
-                       f"{self.width} columns of the header")
-            return
-        values = self.values(row)
+        lines, rows = self._well_formed(batch)
+        columns = self.read(rows)
         if self.kept is not None:
-            if len(self.kept) < KEEP_ROWS:
-                self.kept.append((line, values))
+            if self.rows <= KEEP_ROWS:
+                self.kept.append(_Batch(tuple(lines), columns))
             else:
                 self.kept = None
+        error = self.error
         for position, at in self.booleans:
-            if values[at] is None:
-                self.error(line, INSERT_COLUMNS[at], f'"{row[position]}" is not a boolean; use '
-                           "true or false")
+            if None in columns[at]:
+                for line, row, value in zip(lines, rows, columns[at], strict=True):
+                    if value is None:
+                        error(line, INSERT_COLUMNS[at], f'"{row[position]}" is not a boolean; use true or false')
         for at, name, max_length in self.lengths:
-            if len(values[at]) > max_length:
-                self.error(line, name, f"{len(values[at])} characters is too long; at most "
-                           f"{max_length}")
-        type_, correspondence = values[_TYPE_AT], values[_CORRESPONDENCE_AT]
-        if type_ not in _TYPES:
-            self.error(line, "type", f'"{type_}" is not a contact type; use company or person')
-        if correspondence not in _CORRESPONDENCE_TYPES:
-            self.error(line, "correspondence_type", f'"{correspondence}" is not a correspondence '
-                       "type; use hard_copy, email or leave it blank")
-        email = values[_EMAIL_AT]
-        if email and not _EMAIL.match(email):
-            self.error(line, "email", f'"{email}" is not an e-mail address')
-        language, salesperson = values[_LANGUAGE], values[_SALESPERSON]
-        if language and language not in self.languages:
-            self.error(line, "language_code", f"Language {language} does not exist.")
-        if salesperson and salesperson not in self.salespeople:
-            self.error(line, "salesperson_code", f"Salesperson {salesperson} does not exist.")
-        no, company_no = values[_NO], values[_COMPANY_NO]
-        is_company = type_ == _COMPANY
-        if is_company and company_no and company_no != no:
-            self.error(line, "company_no", "A company's company_no is its own number; leave it "
-                       "blank.")
-        if type_ == _PERSON and company_no:
-            if company_no == no:
-                self.error(line, "company_no", "A person cannot be its own company.")
-            self.company_refs.setdefault(company_no, []).append(line)
-        if no:
-            if not self.manual_nos_allowed:
-                self.error(line, "no", f"Number series {self.ms.contact_nos} does not allow "
-                           "manual numbers; leave no blank.")
-            first = self.line_of_no.setdefault(no, line)
-            if first != line:
-                self.error(line, "no", f"Contact {no} is also on line {first}.")
-            elif is_company:
-                self.company_lines[no] = line
-            else:
-                self.file_persons.add(no)
-        if len(self.errors) > first_error:
-            return
-        if not no:
-            self.unnumbered.append(line)
-        elif is_company:
-            self.finish(values, no)
-            self.companies[no] = (values[_NAME], *(values[i] for i in self.inherited))
+            if rows and max(map(len, columns[at])) > max_length:
+                for line, value in zip(lines, columns[at], strict=True):
+                    if len(value) > max_length:
+                        error(line, name, f"{len(value)} characters is too long; at most {max_length}")
+        types, correspondences = columns[_TYPE_AT], columns[_CORRESPONDENCE_AT]
+        if not _TYPES.issuperset(types):
+            for line, type_ in zip(lines, types, strict=True):
+                if type_ not in _TYPES:
+                    error(line, "type", f'"{type_}" is not a contact type; use company or person')
+        if not _CORRESPONDENCE_TYPES.issuperset(correspondences):
+            for line, correspondence in zip(lines, correspondences, strict=True):
+                if correspondence not in _CORRESPONDENCE_TYPES:
+                    error(line, "correspondence_type", f'"{correspondence}" is not a correspondence '
+                          "type; use hard_copy, email or leave it blank")
+        match = _EMAIL.match
+        for line, email in zip(lines, columns[_EMAIL_AT], strict=True):
+            if email and not match(email):
+                error(line, "email", f'"{email}" is not an e-mail address')
+        for at, known, what in ((_LANGUAGE, self.languages, "Language"),
+                                (_SALESPERSON, self.salespeople, "Salesperson")):
+            unknown = set(columns[at]).difference(known, ("",))
+            if unknown:
+                for line, code in zip(lines, columns[at], strict=True):
+                    if code in unknown:
+                        error(line, INSERT_COLUMNS[at], f"{what} {code} does not exist.")
+        nos, company_nos = columns[_NO], columns[_COMPANY_NO]
+        line_of_no, company_refs = self.line_of_no, self.company_refs
+        for line, no, company_no, type_ in zip(lines, nos, company_nos, types, strict=True):
+            is_company = type_ == _COMPANY
+            if company_no:
+                if is_company:
+                    if company_no != no:
+                        error(line, "company_no", "A company's company_no is its own number; leave it blank.")
+                elif type_ == _PERSON:
+                    if company_no == no:
+                        error(line, "company_no", "A person cannot be its own company.")
+                    company_refs.setdefault(company_no, []).append(line)
+            if no:
+                if not self.manual_nos_allowed:
+                    error(line, "no", f"Number series {self.ms.contact_nos} does not allow manual numbers; "
+                          "leave no blank.")
+                first = line_of_no.setdefault(no, line)
+                if first != line:
+                    error(line, "no", f"Contact {no} is also on line {first}.")
+                elif is_company:
+                    self.company_lines[no] = line
+                else:
+                    self.file_persons.add(no)
+        bad_lines = self.bad_lines
+        good = (
+            range(len(lines)) if len(self.errors) == first_error
+            else [i for i, line in enumerate(lines) if line not in bad_lines]
+        )
+        self.unnumbered.extend(lines[i] for i in good if not nos[i])
+        numbered = [i for i in good if nos[i] and types[i] == _COMPANY]
+        if numbered:  # what each company passes on to its persons, Marketing Setup's defaults included
+            passed = [[columns[_NAME][i] for i in numbered]]
+            for at, default in self.inherited_defaults:
+                values = [columns[at][i] for i in numbered]
+                passed.append([value or default for value in values] if default else values)
+            self.companies.update(zip([nos[i] for i in numbered], zip(*passed, strict=True), strict=True))
 
     # across rows
 
@@ -359,51 +427,76 @@ class _Validator:
 
     # the row as stored
 
-    def finish(self, values: list[Any], no: str) -> list[Any]:
-        """Complete the values in place with the defaults `create_contact` applies."""
-        values[_NO] = no
-        if values[_TYPE_AT] == _COMPANY:
-            values[_COMPANY_NO] = no
-            values[_COMPANY_NAME] = values[_NAME]
-        else:
-            values[_LOOKUP] = no
-            company = self.companies.get(values[_COMPANY_NO]) if values[_COMPANY_NO] else None
-            if company is not None:
-                values[_COMPANY_NAME] = company[0]
-                for at, value in zip(self.inherited, company[1:], strict=True):
-                    if not values[at]:
-                        values[at] = value
-        if not values[_SEARCH_NAME]:
-            values[_SEARCH_NAME] = values[_NAME].upper()[: MAX_LENGTHS["search_name"]]
-        for at, value in self.defaults:
-            if not values[at]:
-                values[at] = value
-        if values[_MINOR] or values[_CONSENT]:
-            values[_BLOCKED] = True
-        return values
-
-    def prepared(self, records: Iterable[tuple[int, list[str]]] | None) -> Iterator[list[Any]]:
-        """The values to insert: those kept while checking, or a second reading of the rows."""
+    def finish(self, lines: Sequence[int], columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
+        """The columns of the batch's good rows as stored, with the defaults `create_contact` applies."""
         bad_lines, drawn = self.bad_lines, self.drawn
-        source: Iterable[tuple[int, list[Any]]]
-        if records is None:
-            assert self.kept is not None
-            source = self.kept
+        columns = list(columns)
+        nos = columns[_NO]
+        if not all(nos):
+            nos = columns[_NO] = [no or drawn.get(line, "") for line, no in zip(lines, nos, strict=True)]
+        if not all(nos) or not bad_lines.isdisjoint(lines):  # else numbers were not drawn: no import
+            keep = [i for i, line in enumerate(lines) if nos[i] and line not in bad_lines]
+            columns = [[column[i] for i in keep] for column in columns]
+            nos = columns[_NO]
+        types, names, company_nos = columns[_TYPE_AT], columns[_NAME], columns[_COMPANY_NO]
+        is_company = [type_ == _COMPANY for type_ in types]
+        companies = self.companies
+        company_of = [
+            None if mine or not company_no else companies.get(company_no)
+            for mine, company_no in zip(is_company, company_nos, strict=True)
+        ]
+        columns[_COMPANY_NO] = [
+            no if mine else company_no for mine, no, company_no in zip(is_company, nos, company_nos, strict=True)
+        ]
+        columns[_LOOKUP] = ["" if mine else no for mine, no in zip(is_company, nos, strict=True)]
+        if any(company_of):
+            # what the companies pass on, as columns beside the persons' own values (blank: nothing)
+            nothing = ("",) * (1 + len(self.inherited))
+            passed = list(zip(*[company or nothing for company in company_of], strict=True))
+            for at, values in zip(self.inherited, passed[1:], strict=True):
+                if any(values):
+                    columns[at] = [own or value for own, value in zip(columns[at], values, strict=True)]
+            company_names = passed[0]
         else:
-            source = ((line, self.values(row)) for line, row in records)
-        for line, values in source:
-            if line in bad_lines:
-                continue
-            no = values[_NO] or drawn.get(line)
-            if no:  # else numbers were not drawn: the import does not happen
-                yield self.finish(values, no)
+            company_names = ("",) * len(nos)
+        columns[_COMPANY_NAME] = [
+            name if mine else company_name
+            for mine, name, company_name in zip(is_company, names, company_names, strict=True)
+        ]
+        length = MAX_LENGTHS["search_name"]
+        columns[_SEARCH_NAME] = [
+            search_name or name.upper()[:length]
+            for search_name, name in zip(columns[_SEARCH_NAME], names, strict=True)
+        ]
+        for at, default in self.defaults:
+            if not all(columns[at]):
+                columns[at] = [value or default for value in columns[at]]
+        if any(columns[_MINOR]) or any(columns[_CONSENT]):
+            columns[_BLOCKED] = [
+                blocked or minor or consent
+                for blocked, minor, consent in zip(columns[_BLOCKED], columns[_MINOR], columns[_CONSENT], strict=True)
+            ]
+        return columns
+
+    def prepared(self, batches: Iterable[_Rows] | None) -> Iterator[list[Sequence[Any]]]:
+        """The columns of the rows to insert, a batch at a time: from the values kept while checking,
+        or from a second reading."""
+        if batches is None:
+            assert self.kept is not None
+            for kept in self.kept:
+                yield self.finish(kept.lines, kept.columns)
+            return
+        bad_lines = self.bad_lines
+        for batch in batches:
+            good = [(line, row) for line, row in zip(*batch, strict=True) if line not in bad_lines]
+            yield self.finish([line for line, _ in good], self.read([row for _, row in good]))
 
 
 def _column_names(header: list[str]) -> list[str]:
     return [h.removeprefix("\ufeff").strip().lower() for h in header]
 
 
-def _chunks(values: Iterable[str], size: int = _CHUNK) -> Iterator[list[str]]:
+def _chunks(values: Iterable[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
     it = iter(values)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -469,16 +562,25 @@ def validate_rows(
         keys.update(dict.fromkeys(raw))
     header = [k for k in keys if k is not None]
     validator.set_header(_column_names(header))
-    records: list[tuple[int, list[str]]] = []
-    for line, raw in enumerate(dicts, start=2):
-        cells = [raw.get(k, "") for k in header]
+    cells: list[Row] = []
+    for raw in dicts:
+        given = [raw.get(k, "") for k in header]
         extra = raw.get(None) or []  # type: ignore[call-overload]
-        row = [c for c in cells if c is not None] + list(extra)
-        records.append((line, row))
-        validator.check(line, row)
+        cells.append((*(c for c in given if c is not None), *extra))
+    batches = [
+        _Rows(list(range(start + 2, start + 2 + len(chunk))), chunk)
+        for start, chunk in zip(range(0, len(cells), BATCH_SIZE), _chunks(cells, BATCH_SIZE), strict=True)
+    ]
+    for batch in batches:
+        validator.check(batch)
     validator.check_database()
     validator.draw_numbers(skip_invalid=True)
-    return [dict(zip(INSERT_COLUMNS, v, strict=True)) for v in validator.prepared(records)], validator.errors
+    valid = [
+        dict(zip(INSERT_COLUMNS, row, strict=True))
+        for columns in validator.prepared(batches)
+        for row in zip(*columns, strict=True)
+    ]
+    return valid, validator.errors
 
 
 # --- import --------------------------------------------------------------------------------------
@@ -504,27 +606,46 @@ def _open_csv(path_or_file: str | os.PathLike[str] | IO[Any]) -> Iterator[IO[Any
         yield spool
 
 
-def _decoded(f: IO[Any]) -> Iterator[str]:
-    """The lines of the stream as text; bytes are decoded line by line to name a bad line."""
+def _decoded(f: IO[Any]) -> Generator[str, None, None]:
+    """The lines of the stream as text; bytes end a line at a line feed only, as binary lines do.
+
+    Bytes are decoded in blocks; when one is not UTF-8, the lines are read again one by one from
+    the start, to name the bad line.
+    """
     if not isinstance(f.read(0), bytes):
         yield from f
         return
+    start = f.tell()
+    text = io.TextIOWrapper(cast(IO[bytes], f), encoding="utf-8", newline="\n")
+    try:
+        yield from text
+        return
+    except UnicodeDecodeError as exc:
+        error = exc
+    finally:
+        if not f.closed:  # the stream stays open for its owner (and a second reading)
+            text.detach()
+    f.seek(start)
     for number, raw in enumerate(f, start=1):
         try:
-            yield raw.decode("utf-8")
+            raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise Invalid(
                 f"line {number}: the file is not UTF-8 (byte {exc.start + 1} of the line); save it "
                 "as UTF-8 and import it again.",
                 field="file",
             ) from exc
+    raise error
 
 
-def _records(f: IO[Any], validator: _Validator | None) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) of each data row that is not blank; checks the header when given a validator."""
-    reader = csv.reader(_decoded(f))
+def _batches(f: IO[Any], validator: _Validator | None) -> Iterator[_Rows]:
+    """The data rows that are not blank, BATCH_SIZE at a time, with their lines; checks the header
+    when given a validator."""
+    lines = _decoded(f)
+    reader = csv.reader(lines)
     line = 1
     header: list[str] | None = None
+    batch = _Rows([], [])
     try:
         for row in reader:
             if header is None:
@@ -534,10 +655,18 @@ def _records(f: IO[Any], validator: _Validator | None) -> Iterator[tuple[int, li
                 if validator is not None:
                     validator.set_header(header, line)
             elif any(row):
-                yield line, row
+                batch.lines.append(line)
+                batch.rows.append(tuple(row))
+                if len(batch.rows) == BATCH_SIZE:
+                    yield batch
+                    batch = _Rows([], [])
             line = reader.line_num + 1
     except csv.Error as exc:
         raise Invalid(f"line {line}: the file is not valid CSV ({exc}).", field="file") from exc
+    finally:
+        lines.close()
+    if batch.rows:
+        yield batch
     if not header and validator is not None:
         validator.error(1, "file", "line 1 must be the header: a row of field names")
 
@@ -552,8 +681,8 @@ def import_contacts(
     validator = _Validator(session)
     with _open_csv(path_or_file) as f:
         start = f.tell()
-        for line, row in _records(f, validator):
-            validator.check(line, row)
+        for batch in _batches(f, validator):
+            validator.check(batch)
         validator.check_database()
         if not validator.fatal and (skip_invalid or not validator.errors):
             validator.draw_numbers(skip_invalid)
@@ -563,7 +692,7 @@ def import_contacts(
             rows = validator.prepared(None)
         else:
             f.seek(start)
-            rows = validator.prepared(_records(f, None))
+            rows = validator.prepared(_batches(f, None))
         session.flush()
         if dialect_name(session) == "postgresql":
             imported = _copy_rows(session, rows, progress)
@@ -574,51 +703,76 @@ def import_contacts(
 
 
 def _insert_rows(
-    session: Session, rows: Iterator[list[Any]], progress: Progress | None, expected: int = 0
+    session: Session, batches: Iterator[list[Sequence[Any]]], progress: Progress | None, expected: int = 0
 ) -> int:
     connection = session.connection()
     existing = int(connection.execute(select(func.count()).select_from(_TABLE)).scalar_one())
     # A large file into a small table: build the secondary indexes once at the end instead of
     # maintaining them row by row (same transaction: SQLite's DDL is transactional).
     rebuild = expected >= REBUILD_INDEXES_FROM and expected > existing
-    if rebuild:  # an error rolls the drops back with everything else
-        for index in _TABLE.indexes:
-            index.drop(connection)
-    done = _insert_batches(connection, rows, progress)
-    if rebuild:
-        for index in _TABLE.indexes:
-            index.create(connection)
+    # A page cache that holds the new pages (and the sorts of the rebuild) until the commit
+    # instead of spilling them to the log mid-transaction; the connection's own size afterwards.
+    cache_size = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    if cache_size > 0:  # pages, not KiB
+        cache_kib = cache_size * int(connection.exec_driver_sql("PRAGMA page_size").scalar_one()) // 1024
+    else:
+        cache_kib = -cache_size
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{max(cache_kib, IMPORT_CACHE_KIB)}")
+    try:
+        if rebuild:  # an error rolls the drops back with everything else
+            for index in _TABLE.indexes:
+                index.drop(connection)
+        done = _insert_batches(connection, batches, progress)
+        if rebuild:
+            for index in _TABLE.indexes:
+                index.create(connection)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {cache_size}")
     return done
 
 
-def _insert_batches(connection: Any, rows: Iterator[list[Any]], progress: Progress | None) -> int:
-    # The Core statement compiled once, run as the driver's executemany of positional rows: the
-    # per-row parameter processing of Session.execute would cost more than the insert itself.
+def _insert_batches(connection: Any, batches: Iterator[list[Sequence[Any]]], progress: Progress | None) -> int:
+    # The Core statement compiled once, its VALUES repeated for ROWS_PER_INSERT rows and run by the
+    # driver: the per-row parameter processing of Session.execute would cost more than the insert
+    # itself, and a statement per row (executemany) more than one per hundred rows.
     compiled = insert(_TABLE).compile(dialect=connection.dialect, column_keys=list(INSERT_COLUMNS))
     assert compiled.positiontup == list(INSERT_COLUMNS)
-    sql = str(compiled)
+    into, values = str(compiled).split(" VALUES ")
+    driver = connection.connection.driver_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(INSERT_COLUMNS)
+    size = max(1, min(ROWS_PER_INSERT, limit))
+    full = f"{into} VALUES {', '.join([values] * size)}"
+    cursor = driver.cursor()
     done = 0
-    while batch := list(islice(rows, BATCH_SIZE)):
-        connection.exec_driver_sql(sql, [tuple(v) for v in batch])
-        done += len(batch)
-        if progress is not None:
-            progress(done)
+    try:
+        for columns in batches:
+            count = len(columns[0])
+            for start in range(0, count, size):
+                chunk = [column[start : start + size] for column in columns]
+                rows = len(chunk[0])
+                sql = full if rows == size else f"{into} VALUES {', '.join([values] * rows)}"
+                cursor.execute(sql, tuple(chain.from_iterable(zip(*chunk, strict=True))))
+            done += count
+            if count and progress is not None:
+                progress(done)
+    finally:
+        cursor.close()
     return done
 
 
-def _copy_rows(session: Session, rows: Iterator[list[Any]], progress: Progress | None) -> int:
+def _copy_rows(session: Session, batches: Iterator[list[Sequence[Any]]], progress: Progress | None) -> int:
     driver = session.connection().connection.driver_connection
     assert driver is not None
     sql = f"COPY {_TABLE.name} ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
     done = 0
     with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-            done += 1
-            if progress is not None and done % BATCH_SIZE == 0:
+        for columns in batches:
+            count = len(columns[0])
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+            done += count
+            if count and progress is not None:
                 progress(done)
-    if progress is not None and done % BATCH_SIZE:
-        progress(done)
     return done
 
 
