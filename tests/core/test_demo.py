@@ -8,6 +8,7 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -55,22 +56,39 @@ def _entries(session: Session) -> list[InteractionLogEntry]:
     return list(session.scalars(select(InteractionLogEntry).order_by(InteractionLogEntry.entry_no)))
 
 
+def _ranks(session: Session, column: Any) -> dict[int, int]:
+    """Numbers from a sequence, which PostgreSQL does not roll back, by their rank (1 for the lowest)."""
+    return {no: rank for rank, no in enumerate(session.scalars(select(column).order_by(column)), 1)}
+
+
 def _fingerprint(session: Session) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = [
         (c.no, c.type, c.name, c.company_no, c.address, c.post_code, c.city, c.phone_no, c.email,
          c.job_title, c.salesperson_code, c.minor, c.exclude_from_segment)
         for c in _contacts(session)
     ]
+    # Attachment and campaign entry numbers come from sequences: compared by rank.
+    attachment_ranks = _ranks(session, Attachment.no)
+    campaign_entry_ranks = _ranks(session, CampaignEntry.entry_no)
+    ranked = {"attachment_no": attachment_ranks, "campaign_entry_no": campaign_entry_ranks}
     for model in (ContactMailingGroup, ContactIndustryGroup, ContactJobResponsibility,
                   ContactBusinessRelation, ContactProfileAnswer, InteractionTemplateSetupSlot,
                   templates.InteractionTemplate, templates.InteractionTemplateLanguage, Campaign,
                   CampaignEntry, CampaignTargetGroup):
         table = model.__table__
-        rows += [tuple(r) for r in session.execute(select(table).order_by(*table.primary_key))]
-    # Entry numbers come from a sequence that PostgreSQL does not roll back: compare the rest.
+        numbers = {**ranked, "entry_no": campaign_entry_ranks} if model is CampaignEntry else ranked
+        rows += [
+            tuple(numbers[k].get(v, v) if k in numbers else v for k, v in r.items())
+            for r in session.execute(select(table).order_by(*table.primary_key)).mappings()
+        ]
+    # Entry numbers come from a sequence too: compare the rest.
     columns = [c.key for c in InteractionLogEntry.__table__.c if c.key != "entry_no"]
-    rows += [tuple(getattr(e, name) for name in columns) for e in _entries(session)]
-    rows += [(a.no, a.file_name, a.size, a.read_only, a.content) for a in session.scalars(
+    rows += [
+        tuple(ranked[name].get(getattr(e, name), getattr(e, name)) if name in ranked else getattr(e, name)
+              for name in columns)
+        for e in _entries(session)
+    ]
+    rows += [(attachment_ranks[a.no], a.file_name, a.size, a.read_only, a.content) for a in session.scalars(
         select(Attachment).order_by(Attachment.no))]
     rows += [(c.line_no, c.date, c.comment) for c in session.scalars(
         select(InteractionComment).order_by(InteractionComment.entry_no, InteractionComment.line_no))]
