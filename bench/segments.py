@@ -16,17 +16,21 @@
    SQL a DBA would write for the same rows (the limit), `--runs` times each, alternating which goes first:
      add_contacts   3 tables (contact country + mailing group EXISTS + job responsibility EXISTS) over all contacts
                     vs `INSERT INTO segment_line ... SELECT ... FROM contact c WHERE ... AND EXISTS() AND EXISTS()`
-                    with the header's defaults as constants, into an empty segment;
+                    with the header's defaults as constants, into an empty segment, and its history;
      go_back_add    undo that Add vs `DELETE` of the inserted lines and their history;
-     reduce         on a copy of the ~100,000-line segment vs `DELETE ... WHERE contact_no IN (SELECT ...)`;
+     reduce         on a copy of the ~100,000-line segment vs `DELETE ... WHERE contact_no IN (SELECT ...)` and
+                    the history of the deleted lines;
      go_back_reduce undo the Reduce vs `INSERT ... SELECT` of the deleted lines (old numbers, fresh defaults) from
                     history + `DELETE` of the history;
-     refine         on a copy vs `DELETE ... WHERE NOT EXISTS (...)`;
+     refine         on a copy vs `DELETE ... WHERE NOT EXISTS (...)` and the history of the deleted lines;
      go_back_refine the same for the Refine;
      log_segment    `--log-lines` lines (interactions + logged segment + campaign entry) vs a raw
                     `INSERT INTO interaction_log_entry (...) SELECT ... FROM segment_line` of the same rows.
-   Each side works on its own copy of the segment, made (and dropped) outside the timing; the history rows that Go
-   Back needs are written for the hand-written side outside its timing too (Rapport writes them in the action).
+   Each side works on its own copy of the segment, made (and dropped) outside the timing. Both sides write the
+   history rows that Go Back needs inside the action's timing and transaction (Rapport's action writes them, and
+   the two sides must leave the same lines and history): the hand-written Add inserts them after its lines,
+   Reduce and Refine with `WITH d AS (DELETE ... RETURNING ...) INSERT INTO segment_history ...` on PostgreSQL,
+   the INSERT then the DELETE on SQLite.
    On PostgreSQL a statement running longer than `--timeout` seconds (statement_timeout) fails that operation:
    seconds null, the statement in `error`, no more runs of it.
 3. Memory: logs a segment of `--memory-lines` lines (made by SQL, numbered like Add Contacts) in a subprocess
@@ -420,18 +424,17 @@ def limit_add(engine: Engine, params: dict[str, Any], ignore_corres: bool) -> in
         f"AND j.job_responsibility_code IN {in_list(ADD_CRITERIA['job_responsibility']['code'])})"
     )
     with engine.begin() as conn:
-        return int(conn.execute(typed(statement), params).rowcount)
+        added = int(conn.execute(typed(statement), params).rowcount)
+        conn.execute(text(HISTORY_OF_LINES), {"seg": params["seg"], "taken": "insertion"})
+        return added
 
 
-def history_of_lines(engine: Engine, no: str, taken: str, where: str = "") -> None:
-    """Untimed: the history rows Rapport would have written, so the limit of Go Back has them too."""
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO segment_history (segment_no, action_no, line_no, contact_no, action_taken) "
-                 "SELECT segment_no, 1, line_no, contact_no, :taken FROM segment_line "
-                 f"WHERE segment_no = :seg {where}"),
-            {"seg": no, "taken": taken},
-        )
+# The history rows that Go Back needs, written by both sides in the action's own transaction.
+HISTORY_COLUMNS = "segment_history (segment_no, action_no, line_no, contact_no, action_taken)"
+HISTORY_OF_LINES = (
+    f"INSERT INTO {HISTORY_COLUMNS} SELECT segment_no, 1, line_no, contact_no, :taken FROM segment_line "
+    "WHERE segment_no = :seg"
+)
 
 
 def limit_go_back_add(engine: Engine, no: str) -> int:
@@ -456,7 +459,18 @@ REFINE_WHERE = (
 
 
 def limit_delete(engine: Engine, no: str, where: str) -> int:
+    """The lines deleted and their history written, the fastest way each database has: one statement on
+    PostgreSQL (DELETE ... RETURNING feeding the INSERT), the INSERT then the DELETE on SQLite."""
+    params = {"seg": no, "taken": "deletion"}
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            statement = (
+                f"WITH d AS (DELETE FROM segment_line WHERE segment_no = :seg {where} "
+                "RETURNING segment_no, line_no, contact_no) "
+                f"INSERT INTO {HISTORY_COLUMNS} SELECT segment_no, 1, line_no, contact_no, :taken FROM d"
+            )
+            return int(conn.execute(text(statement), params).rowcount)
+        conn.execute(text(f"{HISTORY_OF_LINES} {where}"), params)
         result = conn.execute(text(f"DELETE FROM segment_line WHERE segment_no = :seg {where}"), {"seg": no})
         return int(result.rowcount)
 
@@ -650,13 +664,10 @@ def measure(engine: Engine, factory: sessionmaker[Session], results: Results, ru
         results.emit(go_back, limit_rows[go_back])
 
     def limit_add_run(no: str) -> tuple[float, int]:
-        timing = timed(lambda: limit_add(engine, {**params, "seg": no}, ignore_corres))
-        history_of_lines(engine, no, "insertion")
-        return timing
+        return timed(lambda: limit_add(engine, {**params, "seg": no}, ignore_corres))
 
     def limit_remove_run(where: str) -> Callable[[str], tuple[float, int]]:
         def run(no: str) -> tuple[float, int]:
-            history_of_lines(engine, no, "deletion", where)
             return timed(lambda: limit_delete(engine, no, where))
 
         return run
