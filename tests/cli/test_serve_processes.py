@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,6 +50,9 @@ def _serve(tmp_path: Path, *args: str, env: dict[str, str]) -> tuple[subprocess.
         match = re.search(r"user admin with password (\S+)", line)
         if match:
             password = match.group(1)
+    # Keep reading what the server prints (its access log): a pipe nobody reads fills up after some
+    # 60 KB, and then the server blocks on its next log line and answers nothing more.
+    threading.Thread(target=process.stdout.read, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     while time.monotonic() < deadline:
         try:
