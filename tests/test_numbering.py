@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from rapport.core import attachments, campaigns, setup
 from rapport.core.campaigns import CampaignEntry
@@ -173,3 +173,12 @@ def test_concurrent_campaign_entries_each_get_a_number_of_their_own(app, crm):
     # The same (campaign, segment, document type) asked for again at once: one entry, shared.
     again = together(lambda i: entry(i % 4))
     assert again == [numbers[i % 4] for i in range(THREADS)]
+
+
+def test_requests_that_find_marketing_setup_missing_at_once_create_its_one_row_once(app, db_engine):
+    with db_engine.begin() as conn:
+        conn.execute(text("DELETE FROM marketing_setup"))
+    ids = together(lambda i: committed(app, lambda s: setup.get_marketing_setup(s).id))
+    assert ids == [1] * THREADS
+    with db_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM marketing_setup")).scalar_one() == 1
