@@ -486,6 +486,24 @@ def test_requests_answer_503_while_postgresql_is_unreachable_and_succeed_again_o
     assert [s["code"] for s in listed.json()["items"]] == ["SP0", "SP1", "SP2", "SPY"]
 
 
+
+def test_after_postgresql_restarted_an_idle_pooled_connection_is_replaced_before_a_request_uses_it(
+    proxy: Proxy, proxied_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rapport.db
+
+    client = proxied_client
+    for i in range(3):  # pooled connections through the proxy
+        assert client.post(f"{API}/salespeople", json={"code": f"SP{i}", "name": f"Seller {i}"}).status_code == 201
+    # The server restarts while the connections sit in the pool: every one of them is dead.
+    proxy.cut()
+    proxy.start()
+    monkeypatch.setattr(rapport.db, "PING_AFTER_IDLE_SECONDS", 0)  # every pooled connection counts as idle
+    for path in ("/salespeople", "/salespeople/SP0", "/health/ready"):
+        response = client.get(API + path)
+        assert response.status_code == 200, response.text
+
+
 # --- 3. Two clients changing the same records at the same moment ---------------------------------------------------
 # (Two clients logging the same segment: tests/core/test_segment_concurrency.py.)
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 CONNECT_TIMEOUT_SECONDS = 5
+# A pooled PostgreSQL connection idle this long is checked before it is used again.
+PING_AFTER_IDLE_SECONDS = 5
 # How long a SQLite transaction waits for the write lock before it fails.
 SQLITE_BUSY_SECONDS = 30
 # Threads that run the server's synchronous routes and dependencies (anyio's default thread limiter).
@@ -104,15 +108,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # psycopg waits 130 s for a host that accepts connections but never answers; a request
         # should get its 503 within seconds instead.
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
-    kwargs.setdefault("pool_pre_ping", True)
     if kwargs.get("poolclass") is NullPool:
-        kwargs.pop("pool_pre_ping")
-    else:
-        # One kept connection per server thread, so no request waits for one and none is opened and
-        # closed again under load (an overflow connection is closed when it is returned).
-        kwargs.setdefault("pool_size", SERVER_THREADS)
-        kwargs.setdefault("max_overflow", SPARE_CONNECTIONS)
-    return create_engine(url, **kwargs)
+        return create_engine(url, **kwargs)
+    # One kept connection per server thread, so no request waits for one and none is opened and
+    # closed again under load (an overflow connection is closed when it is returned).
+    kwargs.setdefault("pool_size", SERVER_THREADS)
+    kwargs.setdefault("max_overflow", SPARE_CONNECTIONS)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Check a pooled PostgreSQL connection before use when it has been idle for a while (the server may
+    have restarted since): a dead one is replaced at once, so the request does not fail on it.
+
+    A connection in steady use is not checked: a ping on every checkout would cost a round trip per
+    checkout, several per request. A connection that dies while in use still fails its request (503),
+    and SQLAlchemy then replaces every connection of the pool."""
+    now = time.monotonic()
+    idle = now - record.info.get("rapport_last_checkout", now)
+    record.info["rapport_last_checkout"] = now
+    if idle < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_conn.execute("SELECT 1")
+        dbapi_conn.rollback()
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 def make_sessionmaker(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
