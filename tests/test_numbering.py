@@ -18,7 +18,7 @@ from rapport.core.campaigns import CampaignEntry
 from rapport.core.interactions.models import InteractionLogEntry
 from rapport.core.segments.logging import LogRequest, log_segment
 from rapport.core.segments.models import LoggedSegment
-from tests.api.test_segments_api import add, api_caller, build_crm, build_once, segment
+from tests.api.test_segments_api import add, crm_caller, segment
 
 THREADS = 12
 
@@ -62,9 +62,7 @@ def committed(app, fn: Callable[[Any], Any]) -> Any:
 
 @pytest.fixture
 def crm(client, admin, db_engine):
-    call = api_caller(client, admin)
-    build_once(db_engine, "crm", lambda: build_crm(call))
-    return call
+    return crm_caller(client, admin, db_engine)
 
 
 def test_concurrent_uploads_and_copies_each_get_an_attachment_number_of_their_own(app):

@@ -57,13 +57,18 @@ def api_caller(client, headers):
     return call
 
 
+def crm_caller(client, admin, db_engine):
+    """An API caller on the database of `build_crm` (built once per database, then restored)."""
+    call = api_caller(client, admin)
+    build_once(db_engine, "crm", lambda: build_crm(call))
+    return call
+
+
 @pytest.fixture
 def crm(client, admin, db_engine):
     """Two companies with persons, a stand-alone person, an excluded and a privacy-blocked person,
     master data of every criteria table, two templates, a campaign and a Segment Nos. series."""
-    call = api_caller(client, admin)
-    build_once(db_engine, "crm", lambda: build_crm(call))
-    return call
+    return crm_caller(client, admin, db_engine)
 
 
 def build_crm(call):

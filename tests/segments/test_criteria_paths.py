@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_segments_api import ALL_IN_ORDER, actions, add, api_caller, build_crm, build_once, segment
+from tests.api.test_segments_api import ALL_IN_ORDER, actions, add, crm_caller, segment
 from tests.api.test_segments_api import contact_nos as nos
 from tests.api.test_segments_api import lines as segment_lines
 
 
 @pytest.fixture
 def crm(client, admin, db_engine):
-    call = api_caller(client, admin)
-    build_once(db_engine, "crm", lambda: build_crm(call))
-    return call
+    return crm_caller(client, admin, db_engine)
 
 
 def test_add_without_expansion_counts_every_reason_to_skip_on_a_segment_with_lines(crm):
