@@ -102,19 +102,17 @@ def _check_lines(session: Session, no: str, deliver: bool) -> None:
 def _campaign_entries(session: Session, header: SegmentHeader, entry_no: int, user_id: str) -> dict[str, int]:
     """One campaign entry per campaign of the segment (3.12 step 4), from its first line."""
     L = SegmentLine
-    rank = (
-        func.row_number().over(partition_by=L.campaign_no, order_by=(L.date, L.line_no)).label("rank")
-    )
-    ranked = (
-        select(L.campaign_no, L.date, L.salesperson_code, rank)
-        .where(L.segment_no == header.no, L.campaign_no != "", L.contact_no != "")
-        .subquery()
-    )
-    first_lines = session.execute(
-        select(ranked.c.campaign_no, ranked.c.date, ranked.c.salesperson_code)
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.campaign_no)
-    ).all()
+    of_campaign = and_(L.segment_no == header.no, L.campaign_no != "", L.contact_no != "")
+    # The distinct campaigns, then each one's first line (a bounded sort, not a sort of every line).
+    first_lines = [
+        (campaign_no, *session.execute(
+            select(L.date, L.salesperson_code)
+            .where(of_campaign, L.campaign_no == campaign_no)
+            .order_by(L.date, L.line_no)
+            .limit(1)
+        ).one())
+        for campaign_no in session.scalars(select(L.campaign_no).where(of_campaign).distinct().order_by(L.campaign_no))
+    ]
     result: dict[str, int] = {}
     for campaign_no, date, salesperson in first_lines:
         if campaign_no in result:
@@ -154,18 +152,17 @@ def log_segment(
         raise Conflict(f"Segment {no} needs a description before it can be logged.", field="description")
     L, c = SegmentLine, Contact
     with_contact = and_(L.segment_no == no, L.contact_no != "")
-    total, blocked = session.execute(
-        select(func.count(), func.count().filter(c.privacy_blocked.is_(True)))
-        .select_from(L)
-        .join(c, c.no == L.contact_no)
-        .where(with_contact)
-    ).one()
-    if not total:
+
+    def any_line(*conditions: Any) -> bool:
+        found = select(L.line_no).join(c, c.no == L.contact_no).where(with_contact, *conditions).limit(1)
+        return session.scalar(found) is not None
+
+    if not any_line():
         raise Conflict(f"Segment {no} is empty: add contacts before logging it.")
     step = progress or (lambda _phase: None)
-    step(f"checking {total} lines")
+    step("checking the lines")
     _check_lines(session, no, data.deliver)
-    if total == blocked:
+    if not any_line(c.privacy_blocked.is_(False)):
         raise Conflict(f"Every contact of segment {no} is blocked for privacy; nothing can be logged.")
     logged_segment = LoggedSegment(
         segment_no=no,
@@ -231,6 +228,7 @@ def log_segment(
         .order_by(L.line_no)
     )
     step("logging interactions")
+    lines = int(session.scalar(select(func.count()).select_from(L).where(with_contact)) or 0)
     logged = rowcount(
         session.execute(insert(E).from_select(list(values), rows).execution_options(preserve_rowcount=True))
     )
@@ -264,7 +262,8 @@ def log_segment(
         "logged_segment_entry_no": entry_no,
         "no_of_interactions": logged,
         "follow_up_segment_no": follow_up,
-        "skipped": {"privacy_blocked": int(blocked)},
+        # every line's contact exists (checked above): the lines not logged are the blocked ones
+        "skipped": {"privacy_blocked": lines - logged},
         **delivered,
     }
 
