@@ -17,10 +17,11 @@ CONNECT_TIMEOUT_SECONDS = 5
 PING_AFTER_IDLE_SECONDS = 5
 # How long a SQLite transaction waits for the write lock before it fails.
 SQLITE_BUSY_SECONDS = 30
-# Threads that run the server's synchronous routes and dependencies (anyio's default thread limiter).
-SERVER_THREADS = 40
-# Connections beyond one per thread, for sessions the event loop holds (async routes close theirs there).
-SPARE_CONNECTIONS = 10
+# Connections a server process keeps in its pool, and how many more it opens under load (closed again
+# when returned): 40 in all, like the threads that run its synchronous routes, so that two server
+# processes and a delivery worker fit in PostgreSQL's default max_connections (100).
+KEPT_CONNECTIONS = 20
+EXTRA_CONNECTIONS = 20
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -110,10 +111,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
     if kwargs.get("poolclass") is NullPool:
         return create_engine(url, **kwargs)
-    # One kept connection per server thread, so no request waits for one and none is opened and
-    # closed again under load (an overflow connection is closed when it is returned).
-    kwargs.setdefault("pool_size", SERVER_THREADS)
-    kwargs.setdefault("max_overflow", SPARE_CONNECTIONS)
+    kwargs.setdefault("pool_size", KEPT_CONNECTIONS)
+    kwargs.setdefault("max_overflow", EXTRA_CONNECTIONS)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
