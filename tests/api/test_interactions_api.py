@@ -401,3 +401,34 @@ def test_deleting_canceled_entries_removes_their_comments_and_unique_attachments
     assert client.get(f"{API}/interactions/{entry['entry_no']}/comments", headers=admin).status_code == 404
     template_file = uploaded.json()["attachment_no"]
     assert client.get(f"{API}/attachments/{template_file}", headers=admin).status_code == 200
+
+
+def test_the_list_filtered_by_dates_has_every_entry_of_the_range_page_by_page_however_they_were_dated(
+    client, admin, crm
+):
+    # entered out of date order: back-dated entries come after later ones
+    days = ["2026-03-10", "2026-01-05", "2026-03-01", "2026-02-28", "2026-03-31", "2026-04-01", "2026-02-01",
+            "2026-03-15", "2026-01-31", "2026-03-02"]
+    made = [create(client, admin, date=day)["entry_no"] for day in days]
+    create(client, admin, date="2026-03-05", postpone=True)  # postponed: listed only when asked
+
+    def listed(**params):
+        items, cursor = [], None
+        while True:
+            page = client.get(
+                f"{API}/interactions", params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})},
+                headers=admin,
+            ).json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return [(item["entry_no"], item["date"]) for item in items]
+
+    def expected(first, last):
+        return [(no, day) for no, day in zip(made, days, strict=True) if first <= day <= last]
+
+    assert listed(date_from="2026-03-01", date_to="2026-03-31") == expected("2026-03-01", "2026-03-31")
+    assert listed(date_from="2026-02-01") == expected("2026-02-01", "9999")
+    assert listed(date_to="2026-02-01") == expected("0000", "2026-02-01")
+    assert listed(date_from="2027-01-01") == []
+    assert [day for _, day in listed(date_from="2026-03-01", date_to="2026-03-31", postponed="true")] == ["2026-03-05"]
