@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from rapport.core.base import INT32_MAX
@@ -71,25 +71,16 @@ def list_statement(query: dict[str, str]) -> Select[Any]:
         if not number.isdigit() or int(number) > INT32_MAX:
             raise Invalid("logged_segment_entry_no must be an entry number.", field="logged_segment_entry_no")
         stmt = stmt.where(E.logged_segment_entry_no == int(number))
-    postponed = E.postponed.is_(_bool("postponed", query.get("postponed", "false")))
-    stmt = stmt.where(postponed)
+    stmt = stmt.where(E.postponed.is_(_bool("postponed", query.get("postponed", "false"))))
     if "canceled" in query:
         stmt = stmt.where(E.canceled.is_(_bool("canceled", query["canceled"])))
-    dated = []
     for name, op in (("date_from", "__ge__"), ("date_to", "__le__")):
         if query.get(name):
             try:
                 day = dt.date.fromisoformat(query[name])
             except ValueError as exc:
                 raise Invalid(f"{name} must be a date as YYYY-MM-DD.", field=name) from exc
-            dated.append(getattr(E.date, op)(day))
-    if dated:
-        # A date range's entries lie close together in entry-number order, the list's order: start
-        # the walk along the entry numbers at the range's first entry (found in ix_ile_postponed_date)
-        # instead of the log's first one, which reads every older entry first. The bound follows from
-        # the filter, so it changes no result.
-        first = select(func.min(E.entry_no)).where(postponed, *dated).scalar_subquery()
-        stmt = stmt.where(*dated, E.entry_no >= first)
+            stmt = stmt.where(getattr(E.date, op)(day))
     return stmt
 
 
