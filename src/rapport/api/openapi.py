@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from rapport.accounts import PERMISSIONS
 from rapport.api.deps import WRITE_METHODS, current_user, get_session, list_params
 from rapport.core.enums import Role
+from rapport.core.interactions import queries
 
 ERROR = "Error"
 ERROR_SCHEMA: dict[str, Any] = {
@@ -70,22 +71,6 @@ API = "/api/v1"
 PUBLIC_PATHS = {f"{API}/auth/token"}
 # The query parameters of api.md that routes read from the query string themselves.
 _STATISTICS = ("date_from", "date_to")
-_INTERACTION_FILTERS = (
-    "contact_no",
-    "contact_company_no",
-    "salesperson_code",
-    "interaction_template_code",
-    "interaction_group_code",
-    "campaign_no",
-    "segment_no",
-    "logged_segment_entry_no",
-    "document_type",
-    "document_no",
-    "canceled",
-    "postponed",
-    "date_from",
-    "date_to",
-)
 ROUTE_QUERY: dict[str, tuple[str, ...]] = {
     "/contacts": ("q", *_STATISTICS),
     "/contacts/{no}": _STATISTICS,
@@ -97,7 +82,7 @@ ROUTE_QUERY: dict[str, tuple[str, ...]] = {
     "/interaction-templates/{code}": _STATISTICS,
     "/campaigns": _STATISTICS,
     "/campaigns/{no}": _STATISTICS,
-    "/interactions": _INTERACTION_FILTERS,
+    "/interactions": queries.LIST_PARAMETERS,
     "/campaign-entries": ("campaign_no", "canceled"),
 }
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {

@@ -48,6 +48,8 @@ EQUALITY_FILTERS = (
     "document_type",
     "document_no",
 )
+# Every plain query parameter `list_statement` reads (the API documents them from here).
+LIST_PARAMETERS = (*EQUALITY_FILTERS, "logged_segment_entry_no", "canceled", "postponed", "date_from", "date_to")
 
 
 def _bool(name: str, value: str) -> bool:
