@@ -432,3 +432,11 @@ def test_the_list_filtered_by_dates_has_every_entry_of_the_range_page_by_page_ho
     assert listed(date_to="2026-02-01") == expected("0000", "2026-02-01")
     assert listed(date_from="2027-01-01") == []
     assert [day for _, day in listed(date_from="2026-03-01", date_to="2026-03-31", postponed="true")] == ["2026-03-05"]
+
+
+def test_the_answer_to_a_new_interaction_says_whether_it_has_comments_as_reading_it_back_does(client, admin, crm):
+    with_comments = create(client, admin, comments=[{"comment": "asked for a brochure"}])
+    without = create(client, admin)
+    assert (with_comments["has_comments"], without["has_comments"]) == (True, False)
+    for entry in (with_comments, without):
+        assert client.get(f"{API}/interactions/{entry['entry_no']}", headers=admin).json() == entry

@@ -109,14 +109,10 @@ ENTRY_COLUMNS = [f for f in InteractionRead.model_fields if f in InteractionLogE
 
 
 def entries_read(
-    session: Any,
-    entries: list[InteractionLogEntry],
-    names: dict[str, str] | None = None,
-    commented: set[int] | None = None,
+    session: Any, entries: list[InteractionLogEntry], commented: set[int] | None = None
 ) -> list[InteractionRead]:
-    """Entries with the contact names and comment flag beside them (read unless given)."""
-    if names is None:
-        names = queries.contact_names(session, entries)
+    """Entries with the contact names and comment flag beside them (the flag read unless given)."""
+    names = queries.contact_names(session, entries)
     if commented is None:
         commented = ops.has_comments(session, [e.entry_no for e in entries])
     return [
@@ -136,7 +132,7 @@ def entry_read(session: Any, entry: InteractionLogEntry) -> InteractionRead:
 
 def logged_read(session: Any, entry: InteractionLogEntry, *, commented: bool) -> InteractionRead:
     """A newly logged entry: whether it has comments is what the request wrote."""
-    return entries_read(session, [entry], commented={entry.entry_no} if commented else set())[0]
+    return entries_read(session, [entry], {entry.entry_no} if commented else set())[0]
 
 
 @router.get("/interactions", response_model=InteractionPage)
