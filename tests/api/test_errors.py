@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from fastapi.testclient import TestClient
-
-from rapport.app import create_app
 from tests.api.helpers import assert_error
 
 API = "/api/v1"
@@ -152,14 +148,6 @@ def test_an_unknown_record_is_404_not_found(client, admin):
 
 
 # --- the body-size limit ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def small_client(settings):
-    app = create_app(settings.model_copy(update={"max_upload_mb": 1}))
-    with TestClient(app) as c:
-        yield c
-    app.state.engine.dispose()
 
 
 def big_contact(size: int) -> bytes:

@@ -11,9 +11,7 @@ import base64
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from rapport.app import create_app
 from tests.api.helpers import API, assert_error, create
 
 SQL_LOOKING = [
@@ -54,15 +52,6 @@ def contact_nos(client, admin) -> list[str]:
 
 
 # --- sizes -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def small_client(settings):
-    """The app with a 1 MB limit on bodies and uploads."""
-    app = create_app(settings.model_copy(update={"max_upload_mb": 1}))
-    with TestClient(app) as c:
-        yield c
-    app.state.engine.dispose()
 
 
 MB = 1024 * 1024
