@@ -117,13 +117,7 @@ class Server:
         raise RuntimeError(f"server did not answer within 120 s; see {self.log_path}")
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process)
         if self._log is not None:
             self._log.close()
 
@@ -133,6 +127,18 @@ class Server:
         )
         response.raise_for_status()
         return str(response.json()["access_token"])
+
+
+def stop_group(process: subprocess.Popen[Any] | None, grace: float = 30) -> None:
+    """SIGTERM to the process group of `process` (started with start_new_session), SIGKILL after `grace` s."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def server_ms(headers: httpx.Headers | dict[str, str]) -> float | None:

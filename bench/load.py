@@ -87,6 +87,7 @@ from _common import (
     run_loop,
     server_ms,
     smtp_sink,
+    stop_group,
 )
 from interactions import ADMIN, CITIES, CREATE_TEMPLATES, PASSWORD, TEMPLATES, build, salesperson_of
 
@@ -387,13 +388,7 @@ class Delivery:
 
     def stop_worker(self) -> None:
         """SIGTERM: the worker finishes the batch it holds, then exits."""
-        if self.worker is not None and self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            try:
-                self.worker.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.worker.pid, signal.SIGKILL)
-                self.worker.wait()
+        stop_group(self.worker)
 
     def stop_sink(self) -> dict[str, int]:
         if self.sink is None or self.sink.poll() is not None:
