@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, ScalarSelect, Select, func, select
+from sqlalchemy import ColumnElement, FromClause, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from rapport.core.base import INT32_MAX
@@ -135,4 +135,7 @@ def contact_names(session: Session, entries: Sequence[E]) -> dict[str, str]:
     nos.discard("")
     if not nos:
         return {}
-    return {no: name for no, name in session.execute(select(Contact.no, Contact.name).where(Contact.no.in_(nos)))}
+    return {no: name for no, name in session.connection().execute(_NAMES, {"nos": list(nos)})}
+
+
+_NAMES = select(Contact.no, Contact.name).where(Contact.no.in_(bindparam("nos", expanding=True)))

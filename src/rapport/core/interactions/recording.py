@@ -4,13 +4,15 @@ logging core they share (Business Central's Create Interaction wizard and LogInt
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, literal, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 from rapport.core import attachments, campaigns, setup, templates
 from rapport.core.base import Code10, Code20, Key10, Key20, StrictModel, Text80, Text100
@@ -326,8 +328,107 @@ def _insert_comments(session: Session, entry_no: int, comments: list[CommentIn])
     session.flush()
 
 
+# What a request may give that only replaces the template's value (the rest of the plain
+# fields replace a blank), and what else a request taking the one-statement path may give.
+_TEMPLATE_VALUES = ("description", "subject", "information_flow", "initiated_by", "cost", "duration_min")
+_BLANK_VALUES = {"date": None, "time_of_interaction": None, "evaluation": "", "contact_via": "", "opportunity_no": ""}
+_PLAIN_REQUEST = {"contact_no", "interaction_template_code", "successful", *_TEMPLATE_VALUES, *_BLANK_VALUES}
+
+
+def _log_plain(session: Session, data: InteractionCreate, *, user_id: str) -> InteractionLogEntry | None:
+    """The everyday Create Interaction in one INSERT ... SELECT, or None when it needs more.
+
+    It applies when the request gives only plain values, the template has no languages and no
+    campaign, and the contact is not blocked and has a salesperson that exists: the entry then
+    takes what the wizard would give it (the template's defaults, its correspondence type downgraded
+    when the contact has no e-mail, the contact's company and salesperson). Anything else — and
+    every refusal — is left to the wizard's own steps, which write nothing until they pass; a test
+    holds both ways to the same entries."""
+    given = data.model_dump(exclude_unset=True)
+    if not given.keys() <= _PLAIN_REQUEST or any(given[name] is None for name in given.keys() - {"successful"}):
+        return None
+    params = {
+        **_BLANK_VALUES,
+        "date": dt.date.today(),
+        "time_of_interaction": now_rounded_up(),
+        **given,
+        "user_id": user_id,
+        "attempt_failed": not data.successful,
+    }
+    stmt = _plain_statement(frozenset(given.keys() & set(_TEMPLATE_VALUES)))
+    row = session.connection().execute(stmt, params).one_or_none()
+    if row is None:
+        return None
+    entry = InteractionLogEntry(**row._mapping)
+    make_transient_to_detached(entry)  # as if read back: in the session, nothing to write
+    session.add(entry)
+    return entry
+
+
+@functools.cache
+def _plain_statement(given: frozenset[str]) -> ReturningInsert[Any]:
+    """The one-statement Create Interaction for requests giving these of the template's values
+    (built once for each: building it costs more than running it)."""
+    c, t, table = Contact, templates.InteractionTemplate, cast(Table, InteractionLogEntry.__table__)
+    e = table.c
+
+    def value(name: str, template_value: Any = None) -> Any:
+        return bindparam(name, type_=e[name].type) if template_value is None or name in given else template_value
+
+    description = value("description", t.description)
+    email = CorrespondenceType.EMAIL.value
+    columns = {
+        "contact_no": c.no,
+        "contact_company_no": c.company_no,
+        "date": value("date"),
+        "time_of_interaction": value("time_of_interaction"),
+        "description": description,
+        "subject": value("subject", description),
+        "interaction_group_code": t.interaction_group_code,
+        "interaction_template_code": t.code,
+        "information_flow": value("information_flow", t.information_flow),
+        "initiated_by": value("initiated_by", t.initiated_by),
+        "cost": value("cost", t.unit_cost),
+        "duration_min": value("duration_min", t.unit_duration_min),
+        "salesperson_code": c.salesperson_code,
+        "user_id": value("user_id"),
+        "correspondence_type": case(
+            (and_(t.correspondence_type_default == email, func.coalesce(c.email, "") == ""), ""),
+            else_=t.correspondence_type_default,
+        ),
+        "language_code": t.language_code_default,
+        "evaluation": value("evaluation"),
+        "attempt_failed": value("attempt_failed"),
+        "canceled": literal(False),
+        "postponed": literal(False),
+        "campaign_target": t.campaign_target,
+        "campaign_response": t.campaign_response,
+        "contact_via": value("contact_via"),
+        "opportunity_no": value("opportunity_no"),
+        "delivery_status": literal(""),
+    }
+    languages = templates.InteractionTemplateLanguage
+    source = (
+        select(*columns.values())
+        .select_from(c)
+        .join(t, t.code == bindparam("interaction_template_code"))
+        .join(Salesperson, Salesperson.code == c.salesperson_code)
+        .where(
+            c.no == bindparam("contact_no"),
+            c.privacy_blocked.is_(False),
+            t.campaign_no == "",
+            ~select(languages.language_code).where(languages.interaction_template_code == t.code).exists(),
+            description != "",
+        )
+    )
+    return insert(table).from_select(list(columns), source).returning(*e)
+
+
 def create_interaction(session: Session, data: InteractionCreate, *, user_id: str) -> InteractionLogEntry:
     """Create Interaction: the wizard's defaults and checks, then log (or postpone)."""
+    entry = _log_plain(session, data, user_id=user_id)
+    if entry is not None:
+        return entry
     contact = _contact(session, data.contact_no)
     draft = Draft(date=dt.date.today(), time_of_interaction=now_rounded_up())
     set_contact(session, draft, contact)
