@@ -485,3 +485,47 @@ def test_the_import_leaves_the_connection_s_page_cache_as_it_found_it(
     lines = "".join(f"C{i},Company {i}\n" for i in range(250))
     assert import_contacts(session, write(tmp_path, "no,name\n" + lines)).imported == 250
     assert session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ("C1", "ab", "x1", ""),  # nothing to change: the cells are returned as they are
+        (" c1", "AB\t", "\u00a0x\u2028", "\x1cY\x1f"),  # whitespace of every kind at either end
+        ("Stra\u00dfe", "\u03a3\u03a3", "\u0130x", "\ufb03"),  # longer upper/lower case; capital sigma
+        ("ok", "\u03c3", "OK", "a b"),  # an inner space, kept
+    ],
+)
+def test_cells_are_stripped_and_cased_as_one_by_one(cells: tuple[str, ...]) -> None:
+    assert contact_io._stripped(cells) == tuple(map(str.strip, cells))
+    for method in (str.upper, str.lower):
+        assert contact_io._mapped(method, cells) == tuple(map(method, cells))
+        assert contact_io._mapped(method, tuple(map(method, cells))) == tuple(map(method, map(method, cells)))
+
+
+def test_values_alike_in_a_whole_batch_are_stored_as_those_bound_row_by_row(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    # batches of two rows: in the first, minor is true and city blank in both rows (written into
+    # the statement on SQLite); in the second, they differ from row to row (bound)
+    monkeypatch.setattr(contact_io, "BATCH_SIZE", 2)
+    path = write(
+        tmp_path,
+        "no,name,city,minor,privacy_blocked\n"
+        "C1,One,,true,false\n"
+        "C2,Two,,yes,false\n"
+        "C3,Three,Gent,false,true\n"
+        "C4,Four,,true,false\n"
+        "C5,Five,Bern,,\n",
+    )
+    assert import_contacts(session, path).imported == 5
+    got = {no: (c["city"], c["minor"], c["privacy_blocked"]) for no, c in contacts_by_no(session).items()}
+    assert got == {
+        "C1": ("", True, True), "C2": ("", True, True), "C3": ("Gent", False, True),
+        "C4": ("", True, True), "C5": ("Bern", False, False),
+    }
+    if backend == "sqlite":  # booleans as SQLAlchemy stores them: the integers 0 and 1
+        stored = session.connection().exec_driver_sql(
+            "SELECT typeof(minor), minor, typeof(city) FROM contact WHERE no IN ('C1', 'C3')"
+        ).all()
+        assert sorted(stored) == [("integer", 0, "text"), ("integer", 1, "text")]

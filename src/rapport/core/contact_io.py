@@ -11,7 +11,8 @@ import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, compress, islice
+from operator import not_
 from typing import IO, Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Table, exists, func, insert, select
@@ -115,19 +116,29 @@ _CORRESPONDENCE_AT = _AT["correspondence_type"]
 _MINOR, _CONSENT, _BLOCKED = (_AT[n] for n in ("minor", "parental_consent_received", "privacy_blocked"))
 _BLANK_ROW: tuple[Any, ...] = tuple(False if n in BOOLEAN_FIELDS else "" for n in INSERT_COLUMNS)
 _COMPANY, _PERSON = ContactType.COMPANY.value, ContactType.PERSON.value
+_COMPANY_IF_BLANK = {"": _COMPANY}  # .get(type_, type_): a blank type is a company
 _LOWERED = frozenset({"type", "correspondence_type"})
 _STRIPPED = frozenset({"email"})
 
 
-Row = tuple[str, ...]
-
-
 class _Rows(NamedTuple):
-    """Rows of the file as read, with their lines (a row kept as a tuple is soon of no concern to
-    the garbage collector)."""
+    """Rows of the file as read: their lines, their cells one after another and the count of each
+    row's cells.
+
+    No object per row, for the garbage collector to look at; and once every row has as many cells
+    as the header, a column is a slice of the cells (`_columns`).
+    """
 
     lines: list[int]
-    rows: list[Row]
+    cells: list[str]
+    widths: list[int]
+
+    def rows(self) -> Iterator[list[str]]:
+        """The cells of each row."""
+        end = 0
+        for width in self.widths:
+            start, end = end, end + width
+            yield self.cells[start:end]
 
 
 class _Batch(NamedTuple):
@@ -188,7 +199,9 @@ class _Validator:
         self.company_lines: dict[str, int] = {}
         # company no -> (name, *inherited values) of each company a person may belong to
         self.companies: dict[str, tuple[str, ...]] = {}
-        self.company_refs: dict[str, list[int]] = {}
+        # the company_no of each person that has one, and the person's line
+        self.ref_nos: list[str] = []
+        self.ref_lines: list[int] = []
         self.unnumbered: list[int] = []
         self.drawn: dict[int, str] = {}
         self.db_empty = False
@@ -237,40 +250,43 @@ class _Validator:
         self.errors.append(RowError(line, field, reason))
         self.bad_lines.add(line)
 
-    def read(self, rows: Sequence[Sequence[str]]) -> list[Sequence[Any]]:
-        """The rows' cells read into columns of values (None for a cell that is not a boolean)."""
-        count = len(rows)
-        cells = list(zip(*rows, strict=True)) if rows else [()] * self.width
+    def read(self, cells: list[tuple[str, ...]], count: int) -> list[Sequence[Any]]:
+        """The columns of `count` rows of the file (in the order of its header) read into columns of
+        values (None for a cell that is not a boolean)."""
         columns: list[Sequence[Any]] = [(blank,) * count for blank in _BLANK_ROW]
-        strip, lower, upper = str.strip, str.lower, str.upper
         for position, at in self.codes:
-            columns[at] = tuple(map(upper, map(strip, cells[position])))
+            columns[at] = _mapped(str.upper, _stripped(cells[position]))
         for position, at in self.texts:
             columns[at] = cells[position]
         for position, at in self.stripped:
-            columns[at] = tuple(map(strip, cells[position]))
+            columns[at] = _stripped(cells[position])
         for position, at in self.lowered:
-            columns[at] = tuple(map(lower, map(strip, cells[position])))
+            columns[at] = _mapped(str.lower, _stripped(cells[position]))
         for position, at in self.booleans:
-            columns[at] = tuple(map(_BOOLEANS.get, map(lower, map(strip, cells[position]))))
-        columns[_TYPE_AT] = tuple([type_ or _COMPANY for type_ in columns[_TYPE_AT]])
+            values = tuple(map(_BOOLEANS.get, cells[position]))
+            if None in values:  # a cell that is not written as a key of _BOOLEANS: normalise them
+                values = tuple(map(_BOOLEANS.get, _mapped(str.lower, _stripped(cells[position]))))
+            columns[at] = values
+        types = columns[_TYPE_AT]
+        columns[_TYPE_AT] = tuple(map(_COMPANY_IF_BLANK.get, types, types))
         return columns
 
-    def _well_formed(self, batch: _Rows) -> _Rows:
-        """The lines and rows of the batch that have a value per column; the others are errors."""
+    def _well_formed(self, batch: _Rows) -> tuple[list[int], list[tuple[str, ...]]]:
+        """The lines and columns of the batch's rows that have a value per column; the others are
+        errors."""
         width = self.width
-        if all(map(width.__eq__, map(len, batch.rows))):
-            return batch
+        if all(map(width.__eq__, batch.widths)):
+            return batch.lines, _columns(batch.cells, width)
         lines: list[int] = []
-        rows: list[Row] = []
-        for line, row in zip(*batch, strict=True):
+        cells: list[str] = []
+        for line, row in zip(batch.lines, batch.rows(), strict=True):
             if len(row) == width:
                 lines.append(line)
-                rows.append(row)
+                cells += row
             else:
                 more = "more" if len(row) > width else "fewer"
                 self.error(line, "", f"the row has {len(row)} values, {more} than the {width} columns of the header")
-        return _Rows(lines, rows)
+        return lines, _columns(cells, width)
 
     def check(self, batch: _Rows) -> None:
         """Check a batch of rows and note what the checks across rows need.
@@ -278,23 +294,31 @@ class _Validator:
         The checks run column by column in the order they have for one row, so that the errors of
         a line, once sorted by line, come in that order.
         """
-        self.rows += len(batch.rows)
+        self.rows += len(batch.lines)
         first_error = len(self.errors)
-        lines, rows = self._well_formed(batch)
-        columns = self.read(rows)
+        lines, cells = self._well_formed(batch)
+        columns = self.read(cells, len(lines))
         if self.kept is not None:
             if self.rows <= KEEP_ROWS:
                 self.kept.append(_Batch(tuple(lines), columns))
             else:
                 self.kept = None
+        self._check_values(lines, cells, columns)
+        self._check_numbers(lines, columns)
+        self._note_good_rows(lines, columns, clean=len(self.errors) == first_error)
+
+    def _check_values(
+        self, lines: Sequence[int], cells: list[tuple[str, ...]], columns: list[Sequence[Any]]
+    ) -> None:
+        """The checks of each value on its own, a column at a time."""
         error = self.error
         for position, at in self.booleans:
             if None in columns[at]:
-                for line, row, value in zip(lines, rows, columns[at], strict=True):
+                for line, cell, value in zip(lines, cells[position], columns[at], strict=True):
                     if value is None:
-                        error(line, INSERT_COLUMNS[at], f'"{row[position]}" is not a boolean; use true or false')
+                        error(line, INSERT_COLUMNS[at], f'"{cell}" is not a boolean; use true or false')
         for at, name, max_length in self.lengths:
-            if rows and max(map(len, columns[at])) > max_length:
+            if lines and max(map(len, columns[at])) > max_length:
                 for line, value in zip(lines, columns[at], strict=True):
                     if len(value) > max_length:
                         error(line, name, f"{len(value)} characters is too long; at most {max_length}")
@@ -319,8 +343,13 @@ class _Validator:
                 for line, code in zip(lines, columns[at], strict=True):
                     if code in unknown:
                         error(line, INSERT_COLUMNS[at], f"{what} {code} does not exist.")
-        nos, company_nos = columns[_NO], columns[_COMPANY_NO]
-        line_of_no, company_refs = self.line_of_no, self.company_refs
+
+    def _check_numbers(self, lines: Sequence[int], columns: list[Sequence[Any]]) -> None:
+        """The checks of company_no and no, noting the numbers and references the checks across
+        rows need."""
+        error = self.error
+        nos, company_nos, types = columns[_NO], columns[_COMPANY_NO], columns[_TYPE_AT]
+        line_of_no, ref_nos, ref_lines = self.line_of_no, self.ref_nos, self.ref_lines
         for line, no, company_no, type_ in zip(lines, nos, company_nos, types, strict=True):
             is_company = type_ == _COMPANY
             if company_no:
@@ -330,7 +359,8 @@ class _Validator:
                 elif type_ == _PERSON:
                     if company_no == no:
                         error(line, "company_no", "A person cannot be its own company.")
-                    company_refs.setdefault(company_no, []).append(line)
+                    ref_nos.append(company_no)
+                    ref_lines.append(line)
             if no:
                 if not self.manual_nos_allowed:
                     error(line, "no", f"Number series {self.ms.contact_nos} does not allow manual numbers; "
@@ -342,13 +372,19 @@ class _Validator:
                     self.company_lines[no] = line
                 else:
                     self.file_persons.add(no)
-        bad_lines = self.bad_lines
-        good = (
-            range(len(lines)) if len(self.errors) == first_error
-            else [i for i, line in enumerate(lines) if line not in bad_lines]
-        )
-        self.unnumbered.extend(lines[i] for i in good if not nos[i])
-        numbered = [i for i in good if nos[i] and types[i] == _COMPANY]
+
+    def _note_good_rows(self, lines: Sequence[int], columns: list[Sequence[Any]], clean: bool) -> None:
+        """Note the good rows that need a number, and what each good company passes on."""
+        nos, types = columns[_NO], columns[_TYPE_AT]
+        if clean:
+            self.unnumbered.extend(compress(lines, map(not_, nos)))
+            companies = compress(range(len(lines)), map(_COMPANY.__eq__, types))
+            numbered = [i for i in companies if nos[i]]
+        else:
+            bad_lines = self.bad_lines
+            good = [i for i, line in enumerate(lines) if line not in bad_lines]
+            self.unnumbered.extend(lines[i] for i in good if not nos[i])
+            numbered = [i for i in good if nos[i] and types[i] == _COMPANY]
         if numbered:  # what each company passes on to its persons, Marketing Setup's defaults included
             passed = [[columns[_NAME][i] for i in numbered]]
             for at, default in self.inherited_defaults:
@@ -370,16 +406,16 @@ class _Validator:
         self.errors.sort(key=lambda e: e.line)
 
     def _check_company_refs(self, db_empty: bool) -> None:
+        wrong: dict[str, str] = {}  # company no -> what is wrong with it, for each person of it
         from_db: list[str] = []
-        for company_no in self.company_refs:
+        for company_no in dict.fromkeys(self.ref_nos):
             line = self.company_lines.get(company_no)
             if line is not None:
                 if line in self.bad_lines:
-                    self._ref_error(company_no, f"Company {company_no} on line {line} has errors.")
+                    wrong[company_no] = f"Company {company_no} on line {line} has errors."
             elif company_no in self.file_persons:
                 line = self.line_of_no[company_no]
-                self._ref_error(company_no, f"Contact {company_no} on line {line} is a person, "
-                                "not a company.")
+                wrong[company_no] = f"Contact {company_no} on line {line} is a person, not a company."
             else:
                 from_db.append(company_no)
         found: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -391,15 +427,15 @@ class _Validator:
                     found[no] = (type_, tuple(rest))
         for company_no in from_db:
             if company_no not in found:
-                self._ref_error(company_no, f"Company contact {company_no} does not exist.")
+                wrong[company_no] = f"Company contact {company_no} does not exist."
             elif found[company_no][0] != _COMPANY:
-                self._ref_error(company_no, f"Contact {company_no} is a person, not a company.")
+                wrong[company_no] = f"Contact {company_no} is a person, not a company."
             else:
                 self.companies[company_no] = found[company_no][1]
-
-    def _ref_error(self, company_no: str, reason: str) -> None:
-        for line in self.company_refs[company_no]:
-            self.error(line, "company_no", reason)
+        if wrong:
+            for company_no, line in zip(self.ref_nos, self.ref_lines, strict=True):
+                if company_no in wrong:
+                    self.error(line, "company_no", wrong[company_no])
 
     def draw_numbers(self, skip_invalid: bool) -> None:
         """Number the good rows without one from the series, which moves on unless that fails."""
@@ -452,7 +488,7 @@ class _Validator:
         if any(company_of):
             # what the companies pass on, as columns beside the persons' own values (blank: nothing)
             nothing = ("",) * (1 + len(self.inherited))
-            passed = list(zip(*[company or nothing for company in company_of], strict=True))
+            passed = _columns(chain.from_iterable([company or nothing for company in company_of]), len(nothing))
             for at, values in zip(self.inherited, passed[1:], strict=True):
                 if any(values):
                     columns[at] = [own or value for own, value in zip(columns[at], values, strict=True)]
@@ -488,12 +524,42 @@ class _Validator:
             return
         bad_lines = self.bad_lines
         for batch in batches:
-            good = [(line, row) for line, row in zip(*batch, strict=True) if line not in bad_lines]
-            yield self.finish([line for line, _ in good], self.read([row for _, row in good]))
+            lines, cells = batch.lines, batch.cells
+            if not bad_lines.isdisjoint(lines):
+                good = [line not in bad_lines for line in lines]
+                lines = list(compress(lines, good))
+                cells = list(chain.from_iterable(compress(batch.rows(), good)))
+            yield self.finish(lines, self.read(_columns(cells, self.width), len(lines)))
 
 
 def _column_names(header: list[str]) -> list[str]:
     return [h.removeprefix("\ufeff").strip().lower() for h in header]
+
+
+def _columns(cells: Iterable[str], width: int) -> list[tuple[str, ...]]:
+    """The columns of rows of `width` cells each, given one after another."""
+    flat = tuple(cells)
+    return [flat[position::width] for position in range(width)]
+
+
+def _stripped(cells: tuple[str, ...]) -> tuple[str, ...]:
+    """The cells without leading and trailing whitespace: the same cells when none has any
+    whitespace (every whitespace character but the space is unprintable), found in one pass."""
+    joined = "".join(cells)
+    if " " not in joined and joined.isprintable():
+        return cells
+    return tuple(map(str.strip, cells))
+
+
+def _mapped(method: Callable[[str], str], cells: tuple[str, ...]) -> tuple[str, ...]:
+    """The cells through str.upper or str.lower: the same cells when the joined cells are their
+    own upper (lower) case, found in one pass. Neither makes a string shorter, so the joined
+    cells are unchanged only when each is; and then none is a capital sigma, whose lower case
+    depends on its neighbours."""
+    joined = "".join(cells)
+    if method(joined) == joined:
+        return cells
+    return tuple(map(method, cells))
 
 
 def _chunks(values: Iterable[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
@@ -562,13 +628,13 @@ def validate_rows(
         keys.update(dict.fromkeys(raw))
     header = [k for k in keys if k is not None]
     validator.set_header(_column_names(header))
-    cells: list[Row] = []
+    cells: list[list[str]] = []
     for raw in dicts:
         given = [raw.get(k, "") for k in header]
         extra = raw.get(None) or []  # type: ignore[call-overload]
-        cells.append((*(c for c in given if c is not None), *extra))
+        cells.append([*(c for c in given if c is not None), *extra])
     batches = [
-        _Rows(list(range(start + 2, start + 2 + len(chunk))), chunk)
+        _Rows(list(range(start + 2, start + 2 + len(chunk))), list(chain.from_iterable(chunk)), list(map(len, chunk)))
         for start, chunk in zip(range(0, len(cells), BATCH_SIZE), _chunks(cells, BATCH_SIZE), strict=True)
     ]
     for batch in batches:
@@ -645,7 +711,7 @@ def _batches(f: IO[Any], validator: _Validator | None) -> Iterator[_Rows]:
     reader = csv.reader(lines)
     line = 1
     header: list[str] | None = None
-    batch = _Rows([], [])
+    batch = _Rows([], [], [])
     try:
         for row in reader:
             if header is None:
@@ -656,16 +722,17 @@ def _batches(f: IO[Any], validator: _Validator | None) -> Iterator[_Rows]:
                     validator.set_header(header, line)
             elif any(row):
                 batch.lines.append(line)
-                batch.rows.append(tuple(row))
-                if len(batch.rows) == BATCH_SIZE:
+                batch.cells.extend(row)
+                batch.widths.append(len(row))
+                if len(batch.lines) == BATCH_SIZE:
                     yield batch
-                    batch = _Rows([], [])
+                    batch = _Rows([], [], [])
             line = reader.line_num + 1
     except csv.Error as exc:
         raise Invalid(f"line {line}: the file is not valid CSV ({exc}).", field="file") from exc
     finally:
         lines.close()
-    if batch.rows:
+    if batch.lines:
         yield batch
     if not header and validator is not None:
         validator.error(1, "file", "line 1 must be the header: a row of field names")
@@ -731,6 +798,12 @@ def _insert_rows(
     return done
 
 
+# The positions of the booleans among INSERT_COLUMNS. SQLite stores a boolean as 0 or 1, and the
+# driver binds an int as it is but a bool (a subclass of int) only after looking for an adapter,
+# which takes several times as long: the insert binds them as ints.
+_BOOLEAN_AT = frozenset(at for at, name in enumerate(INSERT_COLUMNS) if name in BOOLEAN_FIELDS)
+
+
 def _insert_batches(connection: Any, batches: Iterator[list[Sequence[Any]]], progress: Progress | None) -> int:
     # The Core statement compiled once, its VALUES repeated for ROWS_PER_INSERT rows and run by the
     # driver: the per-row parameter processing of Session.execute would cost more than the insert
@@ -738,26 +811,57 @@ def _insert_batches(connection: Any, batches: Iterator[list[Sequence[Any]]], pro
     compiled = insert(_TABLE).compile(dialect=connection.dialect, column_keys=list(INSERT_COLUMNS))
     assert compiled.positiontup == list(INSERT_COLUMNS)
     into, values = str(compiled).split(" VALUES ")
+    placeholders = values.removeprefix("(").removesuffix(")").split(", ")
+    assert len(placeholders) == len(INSERT_COLUMNS)
     driver = connection.connection.driver_connection
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(INSERT_COLUMNS)
     size = max(1, min(ROWS_PER_INSERT, limit))
-    full = f"{into} VALUES {', '.join([values] * size)}"
+    statements: dict[tuple[str, int], str] = {}  # (VALUES of a row, rows) -> INSERT
     cursor = driver.cursor()
     done = 0
     try:
         for columns in batches:
             count = len(columns[0])
+            row, width, parameters = _parameters(columns, placeholders)
             for start in range(0, count, size):
-                chunk = [column[start : start + size] for column in columns]
-                rows = len(chunk[0])
-                sql = full if rows == size else f"{into} VALUES {', '.join([values] * rows)}"
-                cursor.execute(sql, tuple(chain.from_iterable(zip(*chunk, strict=True))))
+                rows = min(size, count - start)
+                sql = statements.get((row, rows))
+                if sql is None:
+                    sql = statements[row, rows] = f"{into} VALUES {', '.join([row] * rows)}"
+                cursor.execute(sql, parameters[start * width : (start + rows) * width])
             done += count
             if count and progress is not None:
                 progress(done)
     finally:
         cursor.close()
     return done
+
+
+def _parameters(columns: list[Sequence[Any]], placeholders: list[str]) -> tuple[str, int, list[Any]]:
+    """The VALUES of a row of the batch's columns (of INSERT_COLUMNS), how many of them are bound,
+    and the values to bind, row after row.
+
+    A column with the same blank (or false, or true) value in each row of the batch is written into
+    the statement rather than bound row after row; a boolean is bound as an int.
+    """
+    literals = [_literal(at, column) for at, column in enumerate(columns)]
+    bound = [(at, column) for at, column in enumerate(columns) if literals[at] is None]
+    width = len(bound)
+    parameters: list[Any] = [None] * (len(columns[0]) * width)
+    for position, (at, column) in enumerate(bound):  # a column at once: every width-th value
+        parameters[position::width] = list(map(int, column)) if at in _BOOLEAN_AT else column
+    row = [literal or placeholder for literal, placeholder in zip(literals, placeholders, strict=True)]
+    return f"({', '.join(row)})", width, parameters
+
+
+def _literal(at: int, column: Sequence[Any]) -> str | None:
+    """The SQL of the value of a column (of INSERT_COLUMNS) in every row when it is a blank
+    string, false or true; None otherwise."""
+    if not any(column):
+        return "0" if at in _BOOLEAN_AT else "''"
+    if at in _BOOLEAN_AT and all(column):
+        return "1"
+    return None
 
 
 def _copy_rows(session: Session, batches: Iterator[list[Sequence[Any]]], progress: Progress | None) -> int:
