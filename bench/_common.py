@@ -84,7 +84,11 @@ def free_port() -> int:
 class Server:
     """`rapport serve --no-worker` on a free loopback port, in its own process group."""
 
-    def __init__(self, url: str, data_dir: Path, *, workers: int = 1, log_path: Path | None = None) -> None:
+    def __init__(
+        self, url: str, data_dir: Path, *, workers: int = 1, log_path: Path | None = None, app: str | None = None
+    ) -> None:
+        """`app`: an ASGI app factory in bench/ ("module:function") to serve with uvicorn instead of Rapport."""
+        self.app = app
         self.url = url
         self.data_dir = data_dir
         self.workers = workers
@@ -98,6 +102,10 @@ class Server:
         executable = Path(sys.executable).with_name("rapport")
         command = [str(executable)] if executable.exists() else [sys.executable, "-m", "rapport.cli"]
         command += ["serve", "--no-worker", "--port", str(self.port), "--workers", str(self.workers)]
+        if self.app is not None:
+            command = [sys.executable, "-m", "uvicorn", self.app, "--factory", "--app-dir", str(Path(__file__).parent),
+                       "--port", str(self.port), "--workers", str(self.workers), "--no-access-log",
+                       "--log-level", "warning"]
         env = {**os.environ, "RAPPORT_DATABASE_URL": self.url, "RAPPORT_DATA_DIR": str(self.data_dir)}
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(

@@ -15,7 +15,10 @@
    SQL plan of each miss is printed under `explain`).
 3. Drives POST /api/v1/interactions and GET /api/v1/health/live (the hello world) with 100 concurrent
    keep-alive clients for `--seconds` each after a warm-up, for each server worker count in `--workers`:
-   requests/s, p50/p99 latency, and create/hello (target >= 0.5, p99 < 50 ms).
+   requests/s, p50/p99 latency, and create/hello (target >= 0.5, p99 < 50 ms). Then the same load on
+   `_floor_app.py`, a bare app that only runs Rapport's one-statement create and commits: the limit of
+   any create route on this machine and database (`ratio_bare_create_to_hello`, and Rapport's create as
+   a share of it, `ratio_create_to_bare_create`).
 
 Prints one JSON object on stdout (progress goes to stderr), with the load average before and after.
 """
@@ -526,9 +529,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     log(f"throughput with {workers} worker(s)")
                     token = server.token(ADMIN, PASSWORD)
                     t = measure_throughput(server, token, args.contacts, args.seconds, args.clients)
-                    result["throughput"][f"workers_{workers}"] = t
-                    log(f"  create/hello {t['ratio_create_to_hello']}: hello {t['hello_world']}, "
-                        f"create {t['create_interaction']}")
+                with Server(url, tmp, workers=workers, app="_floor_app:create_app") as floor:
+                    log(f"  the bare one-statement create with {workers} worker(s)")
+                    bare = measure_throughput(floor, "unused", args.contacts, args.seconds, args.clients)
+                t["bare_create"] = {key: bare[key] for key in ("hello_world", "create_interaction")}
+                bare_per_s = bare["create_interaction"]["requests_per_s"]
+                hello_per_s = t["hello_world"]["requests_per_s"]
+                t["ratio_bare_create_to_hello"] = round(bare_per_s / hello_per_s, 3) if hello_per_s else None
+                t["ratio_create_to_bare_create"] = (
+                    round(t["create_interaction"]["requests_per_s"] / bare_per_s, 3) if bare_per_s else None
+                )
+                result["throughput"][f"workers_{workers}"] = t
+                log(f"  create/hello {t['ratio_create_to_hello']} (the bare create: "
+                    f"{t['ratio_bare_create_to_hello']}; create/bare {t['ratio_create_to_bare_create']}): "
+                    f"hello {t['hello_world']}, create {t['create_interaction']}")
     result["load_average_end"] = load_average()
     return result
 
