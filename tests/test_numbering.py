@@ -129,17 +129,17 @@ def test_concurrent_log_segment_runs_each_get_a_logged_segment_and_campaign_entr
     assert len(set(entry_nos)) == THREADS, entry_nos
     assert [r["no_of_interactions"] for r in results] == [3] * THREADS
     with app.state.sessionmaker() as session:
-        logged = dict(session.execute(select(LoggedSegment.segment_no, LoggedSegment.entry_no)).tuples().all())
+        logged = dict(session.execute(select(LoggedSegment.segment_no, LoggedSegment.entry_no)).all())
         assert logged == dict(zip(nos, entry_nos, strict=True))
         per_logged = dict(
             session.execute(
                 select(InteractionLogEntry.logged_segment_entry_no, func.count()).group_by(
                     InteractionLogEntry.logged_segment_entry_no
                 )
-            ).tuples().all()
+            ).all()
         )
         assert per_logged == dict.fromkeys(entry_nos, 3)
-        entries = session.execute(select(CampaignEntry.entry_no, CampaignEntry.segment_no)).tuples().all()
+        entries = session.execute(select(CampaignEntry.entry_no, CampaignEntry.segment_no)).all()
         assert len({no for no, _ in entries}) == len(entries) == THREADS - THREADS // 3, entries
         assert {segment_no for _, segment_no in entries} == {no for i, no in enumerate(nos) if i % 3}
 
@@ -166,7 +166,7 @@ def test_concurrent_campaign_entries_each_get_a_number_of_their_own(app, crm):
     numbers = together(entry)
     assert len(set(numbers)) == THREADS, numbers
     with app.state.sessionmaker() as session:
-        stored = dict(session.execute(select(CampaignEntry.document_type, CampaignEntry.entry_no)).tuples().all())
+        stored = dict(session.execute(select(CampaignEntry.document_type, CampaignEntry.entry_no)).all())
     assert stored == {f"Quote {i}": no for i, no in enumerate(numbers)}
     # The same (campaign, segment, document type) asked for again at once: one entry, shared.
     again = together(lambda i: entry(i % 4))
