@@ -224,24 +224,6 @@ def check_manual_no(session: Session, code: str, no: str) -> None:
 # --- marketing setup ---------------------------------------------------------------------
 
 
-MARKETING_SETUP_DEFAULTS: dict[str, Any] = {
-    "id": 1,
-    "contact_nos": "",
-    "segment_nos": "",
-    "campaign_nos": "",
-    "default_correspondence_type": "",
-    "default_language_code": "",
-    "default_salesperson_code": "",
-    "default_country_code": "",
-    "inherit_salesperson_code": True,
-    "inherit_language_code": True,
-    "inherit_address_details": True,
-    "inherit_communication_details": True,
-    "attachment_storage_type": AttachmentStorageType.EMBEDDED.value,
-    "attachment_storage_location": "",
-}
-
-
 def get_marketing_setup(session: Session) -> MarketingSetup:
     """The Marketing Setup row, created with its defaults on first use (once, however many requests
     find it missing at the same time: the INSERT does nothing when another one made the row)."""
@@ -249,7 +231,8 @@ def get_marketing_setup(session: Session) -> MarketingSetup:
     if setup is None:
         dialect = session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(insert(MarketingSetup).values(**MARKETING_SETUP_DEFAULTS).on_conflict_do_nothing())
+        # the columns' own defaults fill the rest of the row
+        session.execute(insert(MarketingSetup).values(id=1).on_conflict_do_nothing())
         setup = session.get_one(MarketingSetup, 1)
     return setup
 
