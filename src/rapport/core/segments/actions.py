@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     String,
     and_,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
     union,
 )
 from sqlalchemy.orm import Session, aliased
@@ -168,19 +170,25 @@ def _classify(segment_no: str, data: AddContacts, has_lines: bool = True) -> tup
     return blocked, excluded, present
 
 
-def _count_skipped(session: Session, segment_no: str, data: AddContacts) -> tuple[int, Skipped]:
-    blocked, excluded, present = _classify(segment_no, data)
-    c = Contact
+def _count_skipped(session: Session, classes: tuple[Any, Any, Any], rows: Any, *where: Any) -> tuple[int, Skipped]:
+    """Of the contacts of `rows` meeting `where`: how many would be added, and why the others are skipped."""
+    blocked, excluded, present = classes
     counts = session.execute(
         select(
             func.count(),
             func.count().filter(blocked),
             func.count().filter(excluded),
             func.count().filter(present),
-        ).select_from(_candidates.join(c, c.no == _candidates.c.contact_no))
+        )
+        .select_from(rows)
+        .where(*where)
     ).one()
     total, n_blocked, n_excluded, n_present = (int(v or 0) for v in counts)
     return total - n_blocked - n_excluded - n_present, Skipped(n_present, n_excluded, n_blocked)
+
+
+def _candidate_contacts() -> Any:
+    return _candidates.join(Contact, Contact.no == _candidates.c.contact_no)
 
 
 def _has_lines(session: Session, segment_no: str) -> bool:
@@ -194,28 +202,22 @@ def add_contacts(session: Session, segment_no: str, data: AddContacts) -> AddRes
     crit.validate(criteria)
     options = {name: getattr(data, name) for name in ADD_OPTIONS}
     action_no = record_action(session, header.no, ADD, options, criteria)
+    classes = _classify(header.no, data, has_lines=_has_lines(session, header.no))
+    blocked, excluded, present = classes
+    qualifies: ColumnElement[bool]
     if data.expand_companies or data.allow_company_with_persons:
         _fill_candidates(session, _qualifying(criteria, data))
-        _, skipped = _count_skipped(session, header.no, data)
-        blocked, excluded, present = _classify(header.no, data)
-        source = select(_candidates.c.contact_no.label("contact_no"))
-        keep = and_(not_(blocked), not_(excluded), not_(present))
-        added = insert_lines(session, header, source, action_no, where=keep)
-        return AddResult(added=added, action_no=action_no, skipped=skipped)
-    # Without expansion every qualifying contact comes once by itself: no candidate table, the insert reads the
-    # contacts that meet the criteria directly (like a hand-written INSERT ... SELECT), and the skipped ones are
-    # counted apart (the few blocked or excluded contacts, and those already on the segment if it has lines).
-    blocked, excluded, present = _classify(header.no, data, has_lines=_has_lines(session, header.no))
-    qualifies = crit.condition(criteria)
-    counts = session.execute(
-        select(func.count().filter(blocked), func.count().filter(excluded), func.count().filter(present)).where(
-            or_(blocked, excluded, present), qualifies
-        )
-    ).one()
-    n_blocked, n_excluded, n_present = (int(v or 0) for v in counts)
+        source: Any = select(_candidates.c.contact_no.label("contact_no"))
+        rows, qualifies = _candidate_contacts(), true()
+    else:
+        # Every qualifying contact comes once by itself: no candidate table, the insert reads the contacts that
+        # meet the criteria directly (like a hand-written INSERT ... SELECT).
+        source, rows, qualifies = None, Contact, crit.condition(criteria)
+    # only the skipped ones are counted (the few blocked or excluded, and those already on the segment)
+    _, skipped = _count_skipped(session, classes, rows, or_(blocked, excluded, present), qualifies)
     keep = and_(not_(blocked), not_(excluded), not_(present), qualifies)
-    added = insert_lines(session, header, None, action_no, where=keep)
-    return AddResult(added=added, action_no=action_no, skipped=Skipped(n_present, n_excluded, n_blocked))
+    added = insert_lines(session, header, source, action_no, where=keep)
+    return AddResult(added=added, action_no=action_no, skipped=skipped)
 
 
 # --- Reduce / Refine ---------------------------------------------------------------------------
@@ -317,8 +319,9 @@ def preview(session: Session, segment_no: str, action: str, body: dict[str, Any]
             criteria = crit.normalize(data.criteria)
             crit.validate(criteria)
             _fill_candidates(session, _qualifying(criteria, data))
-            count, skipped = _count_skipped(session, header.no, data)
-            blocked, excluded, present = _classify(header.no, data)
+            classes = _classify(header.no, data)
+            count, skipped = _count_skipped(session, classes, _candidate_contacts())
+            blocked, excluded, present = classes
             sample_where: Any = and_(not_(blocked), not_(excluded), not_(present))
             skipped_out = vars(skipped)
         elif action in (REDUCE, REFINE):
@@ -336,7 +339,7 @@ def preview(session: Session, segment_no: str, action: str, body: dict[str, Any]
         else:
             raise Invalid(f"Unknown action '{action}'; use {ADD}, {REDUCE} or {REFINE}.", field="action")
         source = (
-            select(Contact).select_from(_candidates.join(Contact, Contact.no == _candidates.c.contact_no))
+            select(Contact).select_from(_candidate_contacts())
             if action == ADD
             else select(Contact)
         )
