@@ -8,7 +8,6 @@ like Rapport, so its figures bound what any implementation of the route could re
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from typing import Any
 
@@ -16,13 +15,12 @@ from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
 
 import rapport.models  # noqa: F401  (registers every table)
-from rapport.core.interactions.recording import _plain_statement, now_rounded_up
+from rapport.core.interactions.recording import plain_insert
 from rapport.db import make_engine
 
 
 def create_app() -> FastAPI:
     engine = make_engine(os.environ["RAPPORT_DATABASE_URL"]).execution_options(rapport_write=True)
-    statement = _plain_statement(frozenset())
     app = FastAPI()
 
     @app.get("/api/v1/health/live")
@@ -31,17 +29,7 @@ def create_app() -> FastAPI:
 
     @app.post("/api/v1/interactions")
     def create(body: dict[str, Any] = Body(...)) -> JSONResponse:  # sync, in the thread pool, as Rapport's
-        params = {
-            "contact_no": body["contact_no"],
-            "interaction_template_code": body["interaction_template_code"],
-            "date": dt.date.today(),
-            "time_of_interaction": now_rounded_up(),
-            "user_id": "admin",
-            "evaluation": "",
-            "attempt_failed": False,
-            "contact_via": "",
-            "opportunity_no": "",
-        }
+        statement, params = plain_insert(body, "admin")
         with engine.begin() as conn:
             row = conn.execute(statement, params).one()
         values = {k: v if isinstance(v, int | str | bool) or v is None else str(v) for k, v in row._mapping.items()}

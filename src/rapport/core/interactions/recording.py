@@ -328,11 +328,12 @@ def _insert_comments(session: Session, entry_no: int, comments: list[CommentIn])
     session.flush()
 
 
-# What a request may give that only replaces the template's value (the rest of the plain
-# fields replace a blank), and what else a request taking the one-statement path may give.
-_TEMPLATE_VALUES = ("description", "subject", "information_flow", "initiated_by", "cost", "duration_min")
-_BLANK_VALUES = {"date": None, "time_of_interaction": None, "evaluation": "", "contact_via": "", "opportunity_no": ""}
-_PLAIN_REQUEST = {"contact_no", "interaction_template_code", "successful", *_TEMPLATE_VALUES, *_BLANK_VALUES}
+# What a request may give that only replaces the template's value, what replaces a blank or the
+# current day and time, and so all a request taking the one-statement path may give.
+_TEMPLATE_VALUES = frozenset({"description", "subject", "information_flow", "initiated_by", "cost", "duration_min"})
+_BLANK_VALUES = {"evaluation": "", "contact_via": "", "opportunity_no": ""}
+_PLAIN_REQUEST = {"contact_no", "interaction_template_code", "successful", "date", "time_of_interaction"}
+_PLAIN_REQUEST |= _TEMPLATE_VALUES | _BLANK_VALUES.keys()
 
 
 def _log_plain(session: Session, data: InteractionCreate, *, user_id: str) -> InteractionLogEntry | None:
@@ -347,15 +348,7 @@ def _log_plain(session: Session, data: InteractionCreate, *, user_id: str) -> In
     given = data.model_dump(exclude_unset=True)
     if not given.keys() <= _PLAIN_REQUEST or any(given[name] is None for name in given.keys() - {"successful"}):
         return None
-    params = {
-        **_BLANK_VALUES,
-        "date": dt.date.today(),
-        "time_of_interaction": now_rounded_up(),
-        **given,
-        "user_id": user_id,
-        "attempt_failed": not data.successful,
-    }
-    stmt = _plain_statement(frozenset(given.keys() & set(_TEMPLATE_VALUES)))
+    stmt, params = plain_insert(given, user_id)
     row = session.connection().execute(stmt, params).one_or_none()
     if row is None:
         return None
@@ -365,10 +358,23 @@ def _log_plain(session: Session, data: InteractionCreate, *, user_id: str) -> In
     return entry
 
 
+def plain_insert(given: dict[str, Any], user_id: str) -> tuple[ReturningInsert[Any], dict[str, Any]]:
+    """The one-statement Create Interaction for a request with these plain values, and its parameters."""
+    params = {
+        **_BLANK_VALUES,
+        "date": dt.date.today(),
+        "time_of_interaction": now_rounded_up(),
+        **given,
+        "user_id": user_id,
+        "attempt_failed": not given.get("successful", True),
+    }
+    return _plain_statement(_TEMPLATE_VALUES.intersection(given)), params
+
+
 @functools.cache
 def _plain_statement(given: frozenset[str]) -> ReturningInsert[Any]:
-    """The one-statement Create Interaction for requests giving these of the template's values
-    (built once for each: building it costs more than running it)."""
+    """The statement for requests giving these of the template's values (built once for each:
+    building it costs more than running it)."""
     c, t, table = Contact, templates.InteractionTemplate, cast(Table, InteractionLogEntry.__table__)
     e = table.c
 
