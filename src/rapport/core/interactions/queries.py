@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, ScalarSelect, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from rapport.core.base import INT32_MAX
@@ -85,17 +85,18 @@ def list_statement(query: dict[str, str]) -> Select[Any]:
             except ValueError as exc:
                 raise Invalid(f"{name} must be a date as YYYY-MM-DD.", field=name) from exc
     if days:
-        stmt = stmt.where(*_dated(E.__table__, days))
+        stmt = stmt.where(*_from(E.date, days), *_up_to(E.date, days))
         first, last = _entry_no_range(postponed, days)
         stmt = stmt.where(E.entry_no >= first, E.entry_no <= last)
     return stmt
 
 
-def _dated(table: FromClause, days: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """`table`'s date from `date_from`, up to `date_to`, and after `after`, where given."""
-    date = table.c.date
-    bounds = {"date_from": date.__ge__, "date_to": date.__le__, "after": date.__gt__}
-    return [bound(days[name]) for name, bound in bounds.items() if days.get(name) is not None]
+def _from(date: Any, days: dict[str, dt.date]) -> list[ColumnElement[bool]]:
+    return [date >= days["date_from"]] if "date_from" in days else []
+
+
+def _up_to(date: Any, days: dict[str, dt.date]) -> list[ColumnElement[bool]]:
+    return [date <= days["date_to"]] if "date_to" in days else []
 
 
 def _entry_no_range(postponed: bool, days: dict[str, dt.date]) -> tuple[ScalarSelect[Any], ScalarSelect[Any]]:
@@ -109,13 +110,15 @@ def _entry_no_range(postponed: bool, days: dict[str, dt.date]) -> tuple[ScalarSe
     e = E.__table__.alias("dated")
     logged = e.c.postponed.is_(postponed)
 
-    def next_day(after: dict[str, Any]) -> ScalarSelect[Any]:
-        # one lower bound only: SQLite would search from date_from at every step otherwise
-        return select(e.c.date).where(logged, *_dated(e, after)).order_by(e.c.date).limit(1).scalar_subquery()
+    def next_day(*lower: ColumnElement[bool]) -> ScalarSelect[Any]:
+        found = select(e.c.date).where(logged, *lower, *_up_to(e.c.date, days)).order_by(e.c.date).limit(1)
+        return found.scalar_subquery()
 
-    range_days = select(next_day(days).label("day")).cte("range_days", recursive=True)
-    after_day = {**days, "date_from": None, "after": range_days.c.day}
-    range_days = range_days.union_all(select(next_day(after_day)).where(range_days.c.day.is_not(None)))
+    range_days = select(next_day(*_from(e.c.date, days)).label("day")).cte("range_days", recursive=True)
+    # each step has one lower bound, the day before: SQLite would search from date_from at every step otherwise
+    range_days = range_days.union_all(
+        select(next_day(e.c.date > range_days.c.day)).where(range_days.c.day.is_not(None))
+    )
 
     def of_day(order: Any) -> ScalarSelect[Any]:
         first = select(e.c.entry_no).where(logged, e.c.date == range_days.c.day).order_by(order).limit(1)
