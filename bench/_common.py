@@ -82,7 +82,8 @@ def free_port() -> int:
 
 
 class Server:
-    """`rapport serve --no-worker` on a free loopback port, in its own process group."""
+    """`rapport serve --no-worker` (or a bench app under uvicorn) on a free loopback port, in its own
+    process group."""
 
     def __init__(
         self, url: str, data_dir: Path, *, workers: int = 1, log_path: Path | None = None, app: str | None = None
@@ -99,13 +100,15 @@ class Server:
         self._log: TextIO | None = None
 
     def __enter__(self) -> Server:
-        executable = Path(sys.executable).with_name("rapport")
-        command = [str(executable)] if executable.exists() else [sys.executable, "-m", "rapport.cli"]
-        command += ["serve", "--no-worker", "--port", str(self.port), "--workers", str(self.workers)]
+        served = ["--port", str(self.port), "--workers", str(self.workers)]
         if self.app is not None:
-            command = [sys.executable, "-m", "uvicorn", self.app, "--factory", "--app-dir", str(Path(__file__).parent),
-                       "--port", str(self.port), "--workers", str(self.workers), "--no-access-log",
-                       "--log-level", "warning"]
+            app_dir = str(Path(__file__).parent)
+            command = [sys.executable, "-m", "uvicorn", self.app, "--factory", "--app-dir", app_dir, *served,
+                       "--no-access-log", "--log-level", "warning"]
+        else:
+            executable = Path(sys.executable).with_name("rapport")
+            command = [str(executable)] if executable.exists() else [sys.executable, "-m", "rapport.cli"]
+            command += ["serve", "--no-worker", *served]
         env = {**os.environ, "RAPPORT_DATABASE_URL": self.url, "RAPPORT_DATA_DIR": str(self.data_dir)}
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
