@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rapport import accounts
 from rapport.accounts import User
+from rapport.core.base import date_param
 from rapport.errors import Invalid, TooManyRequests, Unauthorized
 from rapport.filters import FieldSpec, compile_filters
 
@@ -257,14 +258,7 @@ def keyset_page(
 
 def parse_date_param(params: ListParams | dict[str, str], name: str) -> dt.date | None:
     """A YYYY-MM-DD query parameter, or None."""
-    query = params.query if isinstance(params, ListParams) else params
-    value = query.get(name)
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise Invalid(f"{name} must be a date as YYYY-MM-DD.", field=name) from exc
+    return date_param(params.query if isinstance(params, ListParams) else params, name)
 
 
 def commit(session: Session) -> None:

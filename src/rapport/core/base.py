@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from sqlalchemy.orm import Session
 
-from rapport.errors import NotFound
+from rapport.errors import Invalid, NotFound
 
 
 class StrictModel(BaseModel):
@@ -57,3 +59,13 @@ def get_or_404(session: Session, model: type[M], key: Any, what: str) -> M:
         raise NotFound(f"{what} {key} does not exist.")
     return obj
 
+
+def date_param(query: Mapping[str, str], name: str) -> dt.date | None:
+    """A YYYY-MM-DD query parameter, or None when it is missing or blank."""
+    value = query.get(name)
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid(f"{name} must be a date as YYYY-MM-DD.", field=name) from exc

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from rapport.core.base import INT32_MAX
+from rapport.core.base import INT32_MAX, date_param
 from rapport.core.contacts import Contact
 from rapport.core.enums import (
     CorrespondenceType,
@@ -77,13 +77,7 @@ def list_statement(query: dict[str, str]) -> Select[Any]:
     stmt = stmt.where(E.postponed.is_(postponed))
     if "canceled" in query:
         stmt = stmt.where(E.canceled.is_(_bool("canceled", query["canceled"])))
-    days: dict[str, dt.date] = {}
-    for name in ("date_from", "date_to"):
-        if query.get(name):
-            try:
-                days[name] = dt.date.fromisoformat(query[name])
-            except ValueError as exc:
-                raise Invalid(f"{name} must be a date as YYYY-MM-DD.", field=name) from exc
+    days = {name: day for name in ("date_from", "date_to") if (day := date_param(query, name)) is not None}
     if days:
         stmt = stmt.where(*_from(E.date, days), *_up_to(E.date, days))
         first, last = _entry_no_range(postponed, days)
