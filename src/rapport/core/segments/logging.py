@@ -103,20 +103,16 @@ def _campaign_entries(session: Session, header: SegmentHeader, entry_no: int, us
     """One campaign entry per campaign of the segment (3.12 step 4), from its first line."""
     L = SegmentLine
     of_campaign = and_(L.segment_no == header.no, L.campaign_no != "", L.contact_no != "")
+    result: dict[str, int] = {}
     # The distinct campaigns, then each one's first line (a bounded sort, not a sort of every line).
-    first_lines = [
-        (campaign_no, *session.execute(
+    campaign_nos = session.scalars(select(L.campaign_no).where(of_campaign).distinct().order_by(L.campaign_no)).all()
+    for campaign_no in campaign_nos:
+        date, salesperson = session.execute(
             select(L.date, L.salesperson_code)
             .where(of_campaign, L.campaign_no == campaign_no)
             .order_by(L.date, L.line_no)
             .limit(1)
-        ).one())
-        for campaign_no in session.scalars(select(L.campaign_no).where(of_campaign).distinct().order_by(L.campaign_no))
-    ]
-    result: dict[str, int] = {}
-    for campaign_no, date, salesperson in first_lines:
-        if campaign_no in result:
-            continue
+        ).one()
         result[campaign_no] = campaigns.entry_for(
             session,
             campaign_no=campaign_no,
