@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from pathlib import Path
 from typing import Any
@@ -485,6 +486,28 @@ def test_the_import_leaves_the_connection_s_page_cache_as_it_found_it(
     lines = "".join(f"C{i},Company {i}\n" for i in range(250))
     assert import_contacts(session, write(tmp_path, "no,name\n" + lines)).imported == 250
     assert session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+
+
+def test_the_cycle_collector_is_as_the_import_found_it_whether_it_imports_or_fails(
+    session: Session, tmp_path: Path
+) -> None:
+    good = write(tmp_path, "no,name\nC1,Acme\n", "good.csv")
+    not_utf8 = tmp_path / "latin1.csv"
+    not_utf8.write_bytes("no,name\nC2,Caf\xe9\n".encode("latin-1"))
+    was_enabled = gc.isenabled()
+    try:
+        gc.enable()
+        assert import_contacts(session, good).imported == 1
+        assert gc.isenabled()
+        with pytest.raises(Invalid, match="UTF-8"):
+            import_contacts(session, not_utf8)
+        assert gc.isenabled()
+        gc.disable()
+        assert import_contacts(session, write(tmp_path, "no,name\nC3,Beta\n", "more.csv")).imported == 1
+        assert not gc.isenabled()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.mark.parametrize(

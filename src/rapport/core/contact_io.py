@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import os
 import re
@@ -745,6 +746,35 @@ def import_contacts(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import contacts from a CSV file; nothing when a row is bad unless `skip_invalid`."""
+    with _collector_paused():
+        return _import(session, path_or_file, skip_invalid, progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the duration.
+
+    An import allocates containers by the hundred thousand (rows, columns, the companies' values)
+    and keeps many of them to the end, so the collector would run hundreds of times and walk them
+    again and again, for nothing: none of them is part of a reference cycle. Measured on 100,000
+    rows: about 0.3 s of 1.9 s. Memory freed by reference counting is freed as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _import(
+    session: Session,
+    path_or_file: str | os.PathLike[str] | IO[Any],
+    skip_invalid: bool,
+    progress: Progress | None,
+) -> ImportResult:
     validator = _Validator(session)
     with _open_csv(path_or_file) as f:
         start = f.tell()
