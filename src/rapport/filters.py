@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, Numeric, SmallInteger, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.inspection import inspect
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import and_, bindparam, literal, not_, or_
@@ -462,6 +463,15 @@ def compile_filters(
             raise Invalid(f"unknown field '{name}'; known fields: {known}", field=name)
         conditions.append(compile_filter(spec, expression, today))
     return conditions
+
+
+def contains_text(column: ColumnElement[str] | InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
+    """Whether `column` contains `text`, ignoring case as Unicode does, on SQLite too (whose LIKE
+    folds ASCII letters only): a search box's condition."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if text.isascii():  # the database's own case-insensitive LIKE is right for ASCII letters
+        return column.ilike(pattern, escape="\\")
+    return _Lower(column).like(pattern.lower(), escape="\\")
 
 
 def field_specs(

@@ -301,6 +301,17 @@ def test_q_searches_name_email_and_number(client, admin):
     assert nos(client, admin, q="nothing-like-this") == []
 
 
+@pytest.mark.parametrize("q", ["MÜLLER", "müller", "Müller", "ÖSTERREICH", "ller gm", "MUELLER"])
+def test_q_ignores_the_case_of_any_letter_on_either_database(client, admin, q):
+    create(client, admin, "contacts", {"no": "C1", "name": "Müller GmbH", "email": "österreich@example.com"})
+    create(client, admin, "contacts", {"no": "C2", "name": "Mueller AG"})
+    create(client, admin, "contacts", {"no": "C3", "name": "100% Ärger_frei"})
+    expected = {"MUELLER": ["C2"], "ÖSTERREICH": ["C1"]}.get(q, ["C1"])
+    assert nos(client, admin, q=q) == expected
+    assert nos(client, admin, q="% ä") == ["C3"] and nos(client, admin, q="R_F") == ["C3"]
+    assert nos(client, admin, q="ü_") == []
+
+
 def test_filter_expressions_narrow_the_list(client, admin):
     _some_contacts(client, admin)
     assert nos(client, admin, **{"filter[city]": "Par*"}) == ["C1", "C4"]
@@ -461,6 +472,36 @@ def test_privacy_blocked_can_be_cleared_for_a_minor_once_parental_consent_is_rec
     assert patch(client, admin, "P1", {"privacy_blocked": False})["privacy_blocked"] is False
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"minor": True, "privacy_blocked": False},
+        {"minor": True, "parental_consent_received": False, "privacy_blocked": False},
+    ],
+)
+def test_a_request_to_clear_privacy_blocked_that_the_minor_rule_forbids_is_refused_not_ignored(client, admin, body):
+    response = client.post(f"{API}/contacts", json={"no": "P1", "type": "person", **body}, headers=admin)
+    assert_error(response, 422, "invalid", "privacy_blocked")
+    assert client.get(f"{API}/contacts/P1", headers=admin).status_code == 404
+    create(client, admin, "contacts", {"no": "P2", "type": "person"})
+    assert_error(client.patch(f"{API}/contacts/P2", json=body, headers=admin), 422, "invalid", "privacy_blocked")
+    assert contact(client, admin, "P2")["minor"] is False
+
+
+def test_a_minor_with_parental_consent_may_be_created_or_changed_unblocked_in_one_request(client, admin):
+    body = {"minor": True, "parental_consent_received": True, "privacy_blocked": False}
+    assert create(client, admin, "contacts", {"no": "P1", "type": "person", **body})["privacy_blocked"] is False
+    create(client, admin, "contacts", {"no": "P2", "type": "person", "minor": True})
+    changed = patch(client, admin, "P2", {"parental_consent_received": True, "privacy_blocked": False})
+    assert changed["privacy_blocked"] is False
+
+
+def test_withdrawing_a_minor_s_parental_consent_blocks_the_contact_again(client, admin):
+    body = {"minor": True, "parental_consent_received": True, "privacy_blocked": False}
+    create(client, admin, "contacts", {"no": "P1", "type": "person", **body})
+    assert patch(client, admin, "P1", {"parental_consent_received": False})["privacy_blocked"] is True
+
+
 def test_privacy_blocked_is_set_and_cleared_freely_for_an_adult(client, admin):
     create(client, admin, "contacts", {"no": "P1", "type": "person"})
     assert patch(client, admin, "P1", {"privacy_blocked": True})["privacy_blocked"] is True
@@ -615,3 +656,34 @@ def test_enum_and_boolean_filters_take_api_values_and_captions(client, admin):
     assert nos(client, admin, **{"filter[privacy_blocked]": "true"}) == ["P1"]
     assert nos(client, admin, **{"filter[minor]": "no"}) == ["C1"]
     assert_error(client.get(f"{API}/contacts", params={"filter[type]": "robot"}, headers=admin), 422, "invalid", "type")
+
+
+# --- a contact on a segment line ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("no", "change"),
+    [
+        ("P1", {"company_no": "C2"}),
+        ("P1", {"company_no": ""}),
+        ("P1", {"type": "company"}),
+        ("C3", {"type": "person"}),
+    ],
+)
+def test_a_contact_on_an_unlogged_segment_line_keeps_its_company_number(client, admin, no, change):
+    create(client, admin, "contacts", {"no": "C1", "name": "One"})
+    create(client, admin, "contacts", {"no": "C2", "name": "Two"})
+    create(client, admin, "contacts", {"no": "C3", "name": "Three"})
+    create(client, admin, "contacts", {"no": "P1", "type": "person", "name": "Ann", "company_no": "C1"})
+    before = contact(client, admin, no)
+    create(client, admin, "segments", {"no": "SG1", "description": "Mailing"})
+    line = create(client, admin, "segments/SG1/lines", {"contact_no": no})
+    response = client.patch(f"{API}/contacts/{no}", json=change, headers=admin)
+    assert_error(response, 409, "conflict")
+    assert "SG1" in response.json()["error"]["message"]
+    after = contact(client, admin, no)
+    assert (after["type"], after["company_no"]) == (before["type"], before["company_no"])
+    shown = client.get(f"{API}/segments/SG1/lines/{line['line_no']}", headers=admin).json()
+    assert shown["contact_company_no"] == before["company_no"]
+    assert client.delete(f"{API}/segments/SG1/lines/{line['line_no']}", headers=admin).status_code == 204
+    assert all(patch(client, admin, no, change)[k] == v for k, v in change.items())

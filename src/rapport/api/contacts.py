@@ -28,6 +28,7 @@ from rapport.core.contacts import (
     ContactUpdate,
     ProfileAnswerLink,
 )
+from rapport.filters import contains_text
 
 router = APIRouter(route_class=ReleasingRoute, tags=["contacts"])
 
@@ -103,14 +104,7 @@ def list_contacts(session: SessionDep, params: ListParamsDep, _: Reader) -> dict
     stmt = select(Contact)
     q = params.query.get("q", "").strip()
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                Contact.name.ilike(pattern, escape="\\"),
-                Contact.email.ilike(pattern, escape="\\"),
-                Contact.no.ilike(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(or_(*(contains_text(c, q) for c in (Contact.name, Contact.email, Contact.no))))
     rows, cursor = keyset_page(session, stmt, [Contact.no], params, CONTACT_FIELDS)
     return {"items": contacts_read(session, rows, params.query), "next_cursor": cursor}
 

@@ -212,14 +212,21 @@ def _check_references(session: Session, contact: Contact) -> None:
     check_salesperson(session, contact.salesperson_code, "salesperson_code")
 
 
-def _apply_privacy(contact: Contact, changes: dict[str, Any], was_blocked: bool) -> None:
-    if changes.get("minor") or changes.get("parental_consent_received"):
+def _apply_privacy(contact: Contact, changes: dict[str, Any]) -> None:
+    """BC's rules: setting Minor or Parental Consent Received blocks the contact unless the request
+    says otherwise, and a minor is blocked until consent is received. An explicit
+    `privacy_blocked: false` that the rule forbids is refused, never silently overridden."""
+    if "privacy_blocked" not in changes and (changes.get("minor") or changes.get("parental_consent_received")):
         contact.privacy_blocked = True
-    if was_blocked and not contact.privacy_blocked and contact.minor and not contact.parental_consent_received:
+    if not contact.minor or contact.parental_consent_received or contact.privacy_blocked:
+        return
+    if "privacy_blocked" in changes:
         raise Invalid(
             f"Privacy Blocked cannot be cleared for minor contact {contact.no} until parental consent is received.",
             field="privacy_blocked",
         )
+    if "parental_consent_received" in changes:  # consent withdrawn: the minor is blocked again
+        contact.privacy_blocked = True
 
 
 def create_contact(session: Session, data: ContactCreate) -> Contact:
@@ -267,7 +274,7 @@ def create_contact(session: Session, data: ContactCreate) -> Contact:
     ):
         if not getattr(contact, field):
             setattr(contact, field, default)
-    _apply_privacy(contact, given, was_blocked=False)
+    _apply_privacy(contact, given)
     _check_references(session, contact)
     session.add(contact)
     session.flush()
@@ -304,21 +311,25 @@ def update_contact(session: Session, no: str, data: ContactUpdate) -> Contact:
         _cascade_to_persons(session, contact, old, ms)
     elif contact.company_no != old["company_no"]:
         _move_person(session, contact, old, changes, ms)
-    _apply_privacy(contact, changes, was_blocked=old["privacy_blocked"])
+    _apply_privacy(contact, changes)
     _check_references(session, contact)
     session.flush()
     return contact
 
 
 def _change_type(session: Session, contact: Contact, new_type: str) -> None:
+    from rapport.core import segments_guard
+
     if has_interactions(session, contact):
         raise Conflict(
             "Type cannot be changed because one or more interaction log entries are linked to the contact.",
             field="type",
         )
+    if contact.type == ContactType.COMPANY.value and persons_of(session, contact.no):
+        raise Conflict("Type cannot be changed while the company has persons.", field="type")
+    # the company number changes with the type: refused while the contact is on a segment line
+    segments_guard.check_company_change(session, contact.no)
     if contact.type == ContactType.COMPANY.value:
-        if persons_of(session, contact.no):
-            raise Conflict("Type cannot be changed while the company has persons.", field="type")
         contact.company_no = ""
         contact.company_name = ""
         contact.lookup_contact_no = contact.no

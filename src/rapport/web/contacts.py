@@ -16,6 +16,7 @@ from rapport.core.enums import ContactType
 from rapport.core.interactions import InteractionLogEntry as E
 from rapport.core.masterdata import Language, Salesperson
 from rapport.errors import RapportError
+from rapport.filters import contains_text
 from rapport.web.common import check_csrf, flash, form_errors, page_user, redirect, render
 from rapport.web.i18n import _
 
@@ -113,14 +114,7 @@ def contact_list(
     stmt = select(Contact)
     q = q.strip()
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                Contact.name.ilike(pattern, escape="\\"),
-                Contact.email.ilike(pattern, escape="\\"),
-                Contact.no.ilike(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(or_(*(contains_text(c, q) for c in (Contact.name, Contact.email, Contact.no))))
     filters = {filter_field: filter_expr} if filter_field and filter_expr.strip() else {}
     params = ListParams(limit=PAGE_SIZE, cursor=cursor or None, filters=filters)
     errors: dict[str, str] = {}

@@ -20,6 +20,7 @@ from rapport.core.interactions import queries, recording
 from rapport.core.interactions.recording import InteractionCreate, InteractionResume
 from rapport.core.masterdata import Language
 from rapport.errors import NotFound, RapportError
+from rapport.filters import contains_text
 from rapport.web.common import check_csrf, flash, form_errors, page_user, redirect, render
 from rapport.web.i18n import _
 from rapport.web.interactions import (
@@ -99,9 +100,8 @@ def _resolve_contact(session: Session, text: str) -> Contact | None:
         return None
     contact = session.get(Contact, text.upper())
     if contact is None:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         contact = session.scalar(
-            select(Contact).where(Contact.name.ilike(pattern, escape="\\")).order_by(Contact.no).limit(1)
+            select(Contact).where(contains_text(Contact.name, text)).order_by(Contact.no).limit(1)
         )
     return contact
 
