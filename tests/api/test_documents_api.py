@@ -66,6 +66,18 @@ def test_a_customer_document_is_logged_for_the_linked_contact_with_today_and_no_
     assert entry["cost"] == 1
 
 
+@pytest.mark.parametrize("caption", ["Sales Inv.", "sales inv.", "sales_invoice"])
+def test_the_log_filters_on_a_document_type_by_its_value_or_business_central_s_caption(
+    client, admin, books, caption
+):
+    assert event(client, admin, contact_no="C1").status_code == 201
+    assert event(client, admin, contact_no="C1", document_type="sales_quote").json()["logged"] is False
+    items = client.get(f"{API}/interactions", params={"filter[document_type]": caption}, headers=admin).json()["items"]
+    assert [(e["document_type"], e["document_no"]) for e in items] == [("sales_invoice", "INV-1")]
+    quotes = client.get(f"{API}/interactions", params={"filter[document_type]": "Sales Qte."}, headers=admin)
+    assert quotes.status_code == 200 and quotes.json()["items"] == []
+
+
 def test_a_contact_document_takes_the_contacts_salesperson_unless_one_is_given(client, admin, books):
     assert event(client, admin, contact_no="C1").json()["salesperson_code"] == "SP1"
     assert event(client, admin, contact_no="C1", salesperson_code="SP2").json()["salesperson_code"] == "SP2"
