@@ -48,6 +48,17 @@ def test_users_add_creates_a_user_from_an_option_or_standard_input(fresh_env):
     assert "bob\tviewer\tactive" in listed.output
 
 
+@pytest.mark.parametrize("command", [("users", "add", "alice", "--role", "admin", "--password", "long-enough"),
+                                     ("users", "list"), ("contacts", "export")])
+def test_a_command_before_db_upgrade_says_to_run_it_instead_of_failing_on_a_missing_table(fresh_env, command):
+    result = run(*command)
+    assert result.exit_code == 1
+    assert "rapport db upgrade" in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    run("db", "upgrade")
+    assert run(*command).exit_code == 0
+
+
 def test_users_add_refuses_a_bad_role_a_short_password_and_a_taken_name(fresh_env):
     run("db", "upgrade")
     bad_role = run("users", "add", "carol", "--role", "boss", "--password", "long-enough")

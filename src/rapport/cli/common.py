@@ -8,9 +8,10 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from rapport.db import make_engine, make_sessionmaker
+from rapport.db import Base, make_engine, make_sessionmaker
 from rapport.errors import RapportError
 from rapport.settings import Settings, get_settings
 
@@ -36,6 +37,12 @@ def open_session() -> Iterator[Session]:
 
     ensure_sqlite_dir(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
+    if not set(Base.metadata.tables).intersection(inspect(engine).get_table_names()):
+        engine.dispose()
+        fail(
+            f"The database {engine.url.render_as_string(hide_password=True)} has no Rapport tables yet: "
+            "run `rapport db upgrade` first (`rapport serve` does it too)."
+        )
     session = make_sessionmaker(engine)()
     try:
         yield session
