@@ -130,11 +130,14 @@ def create_user(session: Session, data: UserCreate) -> User:
 
 
 def update_user(session: Session, username: str, data: UserUpdate) -> User:
-    """Change a user's role, password or active flag; a new password ends old tokens."""
+    """Change a user's role, password or active flag; a new password or a deactivation ends the
+    tokens and sessions issued before (reactivating the user does not bring them back)."""
     user = get_user(session, username)
     if data.role is not None:
         user.role = data.role
     if data.active is not None:
+        if user.active and not data.active:
+            user.token_key = secrets.token_hex(16)
         user.active = data.active
     if data.password is not None:
         user.password_hash = hash_password(data.password)

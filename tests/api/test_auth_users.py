@@ -100,6 +100,9 @@ def test_a_deactivated_users_token_stops_working_at_once(client, admin, make_use
     assert response.json()["active"] is False
     assert_error(client.get(f"{API}/contacts", headers=headers), 401, "unauthorized")
     assert_error(login(client, "alice"), 401, "unauthorized")
+    assert client.patch(f"{API}/users/alice", json={"active": True}, headers=admin).status_code == 200
+    assert_error(client.get(f"{API}/contacts", headers=headers), 401, "unauthorized")  # ended, not paused
+    assert client.get(f"{API}/contacts", headers=bearer(login(client, "alice"))).status_code == 200
 
 
 def test_a_deleted_users_token_stops_working_at_once(client, admin, make_user):
