@@ -260,6 +260,13 @@ def test_evaluate_sets_the_same_value_on_every_selected_entry(client, admin, crm
     assert {e["evaluation"] for e in response.json()["items"]} == {"very_negative"}
 
 
+def test_comments_given_with_a_new_interaction_are_dated_as_comments_added_later(client, admin, crm):
+    given = [{"comment": "one"}, {"comment": "two"}, {"date": "2026-01-05", "comment": "dated"}, {"date": None}]
+    no = create(client, admin, comments=given)["entry_no"]
+    comments = client.get(f"{API}/interactions/{no}/comments", headers=admin).json()["items"]
+    assert [c["date"] for c in comments] == [dt.date.today().isoformat(), None, "2026-01-05", None]
+
+
 def test_comments_can_be_added_changed_and_removed(client, admin, crm):
     no = create(client, admin)["entry_no"]
     first = client.post(f"{API}/interactions/{no}/comments", json={"comment": "first"}, headers=admin).json()

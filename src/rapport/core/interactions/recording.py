@@ -313,13 +313,20 @@ def _document_caption(document_type: str) -> str:
 
 
 def _insert_comments(session: Session, entry_no: int, comments: list[CommentIn]) -> None:
+    """The entry's comment lines; an undated one is dated today unless an earlier one is (as a comment
+    added to an existing entry is)."""
     today = dt.date.today()
+    dated_today = False
     for i, comment in enumerate(comments, start=1):
+        date = comment.date
+        if "date" not in comment.model_fields_set:
+            date = None if dated_today else today
+        dated_today = dated_today or date == today
         session.add(
             InteractionComment(
                 entry_no=entry_no,
                 line_no=i * 10000,
-                date=comment.date,
+                date=date,
                 code=comment.code,
                 comment=comment.comment,
                 last_date_modified=today,
