@@ -180,3 +180,33 @@ def test_requests_that_find_marketing_setup_missing_at_once_create_its_one_row_o
     assert ids == [1] * THREADS
     with db_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM marketing_setup")).scalar_one() == 1
+
+
+def test_concurrent_numbers_are_the_highest_plus_one_without_gaps_even_after_a_rollback(app, crm):
+    committed(app, setup.get_marketing_setup)
+    crm("POST", "/campaigns", {"no": "CQ0", "description": "Campaign 0"})
+    nos = []
+    for _ in range(THREADS):
+        no = segment(crm, campaign_no="CQ0")["no"]
+        add(crm, no, {"contact": {"no": "P11"}})
+        nos.append(no)
+    with app.state.write_sessionmaker() as session:
+        # A transaction that took numbers and rolled back gives them up (a sequence would not).
+        attachments.store_attachment(session, "lost.txt", "", b"lost")
+        log_segment(session, nos[0], LogRequest(), user_id="admin-user")
+        session.rollback()
+
+    def log_and_upload(i: int) -> tuple[int, int]:
+        def work(session: Any) -> tuple[int, int]:
+            result = log_segment(session, nos[i], LogRequest(), user_id="admin-user")
+            return result["logged_segment_entry_no"], attachments.store_attachment(session, f"{i}.txt", "", b"x").no
+
+        return committed(app, work)
+
+    results = together(log_and_upload)
+    assert sorted(logged for logged, _ in results) == list(range(1, THREADS + 1))
+    assert sorted(attachment for _, attachment in results) == list(range(1, THREADS + 1))
+    with app.state.sessionmaker() as session:
+        # One campaign entry for each logged segment, numbered 1, 2, ... as well.
+        entries = session.scalars(select(CampaignEntry.entry_no).order_by(CampaignEntry.entry_no)).all()
+    assert entries == list(range(1, THREADS + 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -90,12 +91,44 @@ def test_an_html_body_replaces_the_document_and_the_template_merges(client, admi
 
 
 def test_files_that_do_not_match_their_extension_are_invalid(client, admin, letter):
-    for name, data in (("fake.docx", b"PK not really"), ("body.html", b"\xff\xfe\x00bad"), ("tool.exe", b"MZ")):
+    for name, data in (("fake.docx", b"PK not really"), ("body.html", b"\xff\xfe\x00bad"), ("empty.zip", b"")):
         response = upload(client, admin, name, data)
         assert response.status_code == 422, name
         assert response.json()["error"]["field"] == "file"
     missing = client.put(ATTACHMENT, data={"other": "x"}, headers=admin)
     assert missing.status_code == 422 and missing.json()["error"]["field"] == "file"
+
+
+@pytest.mark.parametrize(
+    ("name", "sent_as", "served_as"),
+    [
+        ("brochure.zip", "application/zip", "application/zip"),
+        ("fields.json", "application/json", "application/json"),
+        ("notes.md", "application/octet-stream", "application/octet-stream"),
+        ("meeting.ics", "text/calendar", "text/calendar"),
+        ("README", "", "application/octet-stream"),
+        ("tool.exe", "application/x-msdownload", "application/x-msdownload"),
+        # A type that a browser would render as a page or run is not taken for a file that is not one.
+        ("page.md", "text/html", "application/octet-stream"),
+        ("drawing.svgz", "image/svg+xml", "application/octet-stream"),
+        ("odd.bin", "not a type", "application/octet-stream"),
+        ("minutes v2.final draft of the autumn meeting", "", "application/octet-stream"),
+        ("archive.averyveryverylongextension", "application/x-custom", "application/x-custom"),
+    ],
+)
+def test_any_other_file_is_accepted_and_always_downloaded_as_a_file(client, admin, letter, name, sent_as, served_as):
+    data = b"PK\x03\x04 any bytes \xff\x00"
+    response = upload(client, admin, name, data, sent_as)
+    assert response.status_code == 201, response.text
+    stored = response.json()
+    assert (stored["file_name"], stored["media_type"], stored["size"]) == (name, served_as, len(data))
+    for url in (ATTACHMENT, f"{API}/attachments/{stored['attachment_no']}"):
+        download = client.get(url, headers=admin)
+        assert download.status_code == 200 and download.content == data
+        assert download.headers["content-type"].split(";")[0] == served_as
+        assert download.headers["content-disposition"].startswith("attachment;")
+        assert f"filename*=UTF-8''{quote(name, safe='')}" in download.headers["content-disposition"]
+        assert download.headers["x-content-type-options"] == "nosniff"
 
 
 def test_removing_an_attachment_clears_the_language_row(client, admin, letter):

@@ -183,6 +183,41 @@ def test_a_repeat_with_the_same_idempotency_key_returns_the_first_answer(client,
     assert len(crm("GET", "/logged-segments")["items"]) == 1 and len(interactions(crm)) == 2
 
 
+def test_the_same_idempotency_key_on_another_segment_logs_that_segment(client, admin, crm):
+    first, second = segment(crm)["no"], segment(crm)["no"]
+    add(crm, first, {"contact": {"no": "P11"}})
+    add(crm, second, {"contact": {"no": "P12|P3"}})
+    one = log(client, admin, first, key="z")
+    two = log(client, admin, second, key="z")
+    assert two["logged_segment_entry_no"] != one["logged_segment_entry_no"] and two["no_of_interactions"] == 2
+    assert log(client, admin, second, key="z") == two
+    assert log(client, admin, first, key="z") == one
+    assert {e["segment_no"] for e in interactions(crm)} == {first, second}
+    assert len(crm("GET", "/logged-segments")["items"]) == 2
+
+
+def test_the_same_idempotency_key_from_another_user_is_another_request(client, admin, crm, headers_for):
+    no = segment(crm)["no"]
+    add(crm, no, {"contact": {"no": "P11"}})
+    log(client, admin, no, key="shared")
+    # Not the first user's answer replayed: this user's own request, refused as the segment is logged.
+    refused = log(client, headers_for("marketing"), no, status=409, key="shared")
+    assert "already logged" in refused["error"]["message"]
+    assert len(interactions(crm)) == 1
+
+
+def test_a_refusal_is_the_first_answer_to_its_idempotency_key(client, admin, crm):
+    no = segment(crm)["no"]
+    refused = log(client, admin, no, status=409, key="empty-first")
+    assert "is empty" in refused["error"]["message"]
+    add(crm, no, {"contact": {"no": "P11"}})
+    # The same request again gets the same answer and changes nothing, though the segment has a line now.
+    assert log(client, admin, no, status=409, key="empty-first") == refused
+    assert interactions(crm) == [] and crm("GET", f"/segments/{no}")["no_of_lines"] == 1
+    assert log(client, admin, no, key="second-attempt")["no_of_interactions"] == 1
+    assert log(client, admin, no, status=409, key="empty-first") == refused
+
+
 def test_delivering_email_to_a_contact_without_address_logs_nothing(client, admin, crm):
     no = segment(crm, interaction_template_code="MAIL")["no"]
     add(crm, no, {"contact": {"no": "P11|P12"}})
@@ -239,6 +274,17 @@ def test_the_follow_up_route_builds_a_segment_with_the_same_contacts(crm, logged
     header = crm("GET", "/segments/SEG00002")
     assert header["description"] == "Spring mailing"
     assert sorted(contact_nos(crm, "SEG00002")) == ["C1", "P11", "P12", "P3"]
+
+
+def test_a_follow_up_takes_the_logged_segments_description_cut_to_50_characters(client, admin, crm):
+    description = "A spring mailing to every customer who ordered in the autumn and in the winter before"
+    assert len(description) > 50
+    no = segment(crm, description=description)["no"]
+    add(crm, no, {"contact": {"no": "P11"}})
+    entry_no = log(client, admin, no)["logged_segment_entry_no"]
+    assert crm("GET", f"/logged-segments/{entry_no}")["description"] == description
+    follow = crm("POST", f"/logged-segments/{entry_no}/follow-up")["segment_no"]
+    assert crm("GET", f"/segments/{follow}")["description"] == description[:50]
 
 
 def test_deleting_canceled_logged_segments_unlinks_interactions_and_campaign_entries(client, admin, crm, logged):

@@ -23,6 +23,7 @@ from rapport.api.deps import (
     store_upload,
 )
 from rapport.api.templates import AttachmentRead, attachment_read, download
+from rapport.app import error_body, status_of
 from rapport.core import deliveries
 from rapport.core.base import Code10, Int32, Int64, StrictModel
 from rapport.core.contacts import Contact
@@ -40,7 +41,7 @@ from rapport.core.segments.models import (
     SegmentHeader,
     SegmentLine,
 )
-from rapport.errors import Conflict, Invalid
+from rapport.errors import Conflict, Invalid, RapportError
 
 router = APIRouter(route_class=ReleasingRoute, tags=["segments"])
 
@@ -594,20 +595,50 @@ def delete_line_attachment(no: str, line_no: Int64, session: SessionDep, _: Mark
 def log_segment(
     no: str, request: Request, session: SessionDep, user: MarketingWriter, data: LogRequest | None = Body(default=None)
 ) -> Any:
-    """Log the segment: atomic, and idempotent with an Idempotency-Key header."""
-    key = request.headers.get("idempotency-key")
-    result, replayed = seglog.log_segment_once(session, no, data or LogRequest(), user_id=user.username, key=key)
-    if replayed:
-        return JSONResponse(result)
+    """Log the segment: atomic, and idempotent with an Idempotency-Key header.
+
+    The key belongs to the segment and the user: the same key sent to log another segment is another
+    request. A repeat with the same key gets the first answer again, a refusal (4xx) included: api.md
+    says a repeat "returns the first answer (same status and body) and changes nothing", so a first
+    attempt refused (an empty segment, say) stays refused under its key even after the segment was
+    corrected; a new key is a new attempt. A failure of the server (5xx) is never remembered: it is
+    no answer to the request, and its retry must be able to log."""
+    header = request.headers.get("idempotency-key")
+    key = seglog.request_key(header, no, user.username) if header is not None else None
+    first = seglog.first_answer(session, key) if key is not None else None
+    if first is not None:
+        return JSONResponse(first.body, status_code=first.status_code)
+    try:
+        result, _ = seglog.log_segment_once(session, no, data or LogRequest(), user_id=user.username, key=key)
+    except RapportError as exc:
+        if key is None or status_of(exc) >= 500:
+            raise
+        return _refused(session, key, no, exc)
     try:
         commit(session)
     except IntegrityError as exc:
         session.rollback()
-        previous = seglog.previous_result(session, key) if key is not None else None
-        if previous is not None:
-            return JSONResponse(previous)
+        first = seglog.first_answer(session, key) if key is not None else None
+        if first is not None:
+            return JSONResponse(first.body, status_code=first.status_code)
         raise Conflict(f"Segment {no} was logged by another request at the same time.") from exc
     return result
+
+
+def _refused(session: Any, key: str, no: str, exc: RapportError) -> JSONResponse:
+    """Roll the refused logging back, remember the refusal under the key and answer with it; or answer
+    as the request with the same key that answered first (it held the segment while this one waited)."""
+    session.rollback()
+    first = seglog.first_answer(session, key)
+    if first is None:
+        first = seglog.Answer(status_of(exc), error_body(exc.code, exc.message, exc.field))
+        seglog.remember_answer(session, key, no, first)
+        try:
+            commit(session)
+        except IntegrityError:
+            session.rollback()
+            first = seglog.first_answer(session, key) or first
+    return JSONResponse(first.body, status_code=first.status_code)
 
 
 @router.post("/segments/{no}/apply-mailing-group", response_model=ApplyMailingGroupResult)

@@ -5,24 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, event, update
+from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rapport.core import setup
 from rapport.core.base import get_or_404
 from rapport.core.enums import AttachmentStorageType
-from rapport.db import Base
+from rapport.db import Base, dialect_name
 from rapport.errors import Conflict, Invalid
 
 log = logging.getLogger(__name__)
 
-# The files a template or interaction may carry, with the media type each is served as.
+# The media type each known kind of file is served as. Any other file is accepted too (api.md: "or any
+# file"): it is served as the type it was uploaded with, else as OCTET_STREAM.
 MEDIA_TYPES: dict[str, str] = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "dotx": "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
@@ -51,6 +54,24 @@ MEDIA_TYPES: dict[str, str] = {
     "tiff": "image/tiff",
     "webp": "image/webp",
 }
+OCTET_STREAM = "application/octet-stream"
+# Types a browser would show as a page or run as a script: taken from a client only for a file whose own
+# extension has that type (a .html e-mail body), never for another one.
+_ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/javascript",
+        "application/javascript",
+        "application/ecmascript",
+        "text/ecmascript",
+    }
+)
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+_EXTENSION = re.compile(r"[a-z0-9_+-]{1,20}")
 HTML_EXTENSIONS = frozenset({"html", "htm"})
 WORD_EXTENSION = "docx"
 _TEXT_EXTENSIONS = HTML_EXTENSIONS | {"txt"}
@@ -65,8 +86,8 @@ class Attachment(Base):
 
     __tablename__ = "attachment"
 
-    # Numbered by the database (SERIAL on PostgreSQL, the rowid on SQLite): concurrent uploads never collide.
-    no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Highest + 1 (domain.md 1.7), given by next_number under a lock held until commit.
+    no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     file_name: Mapped[str] = mapped_column(String(250), default="")
     file_extension: Mapped[str] = mapped_column(String(20), default="")
     media_type: Mapped[str] = mapped_column(String(100), default="")
@@ -117,6 +138,23 @@ def _unlink(path: str) -> None:
         log.warning("External file could not be removed: %s (%s)", path, exc)
 
 
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def next_number(session: Session, column: Any) -> int:
+    """Highest existing + 1 in `column`, the integer key of its table: how Business Central numbers
+    attachments, logged segments and campaign entries (domain.md 1.7, 1.14, 1.17), so that the
+    number of a deleted last row is given again.
+
+    Two transactions must not both read the same highest number: on PostgreSQL a transaction-level
+    advisory lock per table serializes them until commit (the next one then reads the committed
+    row); SQLite has one writer at a time, whose write lock does the same."""
+    if dialect_name(session) == "postgresql":
+        key = zlib.crc32(f"rapport next number {column.table.name}".encode())
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    return int(session.scalar(select(func.coalesce(func.max(column), 0))) or 0) + 1
+
+
 # --- validation ------------------------------------------------------------------------------
 
 
@@ -132,18 +170,17 @@ def clean_file_name(file_name: str) -> str:
 
 
 def extension_of(file_name: str) -> str:
-    """The lower-case extension without the dot ('' when none)."""
+    """The lower-case extension without the dot ('' when none): letters, digits, '_', '+' and '-', at most
+    20 of them (what follows the last dot of "minutes v2.final draft" is no extension)."""
     stem, dot, ext = file_name.rpartition(".")
-    return ext.lower() if dot and stem else ""
+    ext = ext.lower()
+    return ext if dot and stem and _EXTENSION.fullmatch(ext) else ""
 
 
 def validate_upload(file_name: str, data: bytes) -> str:
-    """The file's extension after checking that Rapport accepts it and the content matches it."""
+    """The file's extension after checking that the content matches it: a .docx must be a Word document
+    and an e-mail body UTF-8 text; any other file is taken as it is (and always downloaded, never shown)."""
     extension = extension_of(file_name)
-    if extension not in MEDIA_TYPES:
-        allowed = ", ".join(sorted(MEDIA_TYPES))
-        shown = f".{extension}" if extension else "no extension"
-        raise Invalid(f"Files with {shown} are not accepted; use one of: {allowed}.", field="file")
     if not data:
         raise Invalid(f"The file {file_name} is empty.", field="file")
     if extension == WORD_EXTENSION:
@@ -206,10 +243,6 @@ def _put_content(session: Session, attachment: Attachment, data: bytes) -> None:
         raise Conflict(
             "Attachment Storage Location must have a value in Marketing Setup when attachments are stored on disk."
         )
-    if attachment.no is None:
-        # A new attachment: inserted first, for the number (given by the database) its file is named after.
-        session.add(attachment)
-        session.flush()
     folder = Path(marketing.attachment_storage_location)
     suffix = f".{attachment.file_extension}" if attachment.file_extension else ""
     path = (folder / f"{attachment.no}-{uuid.uuid4().hex}{suffix}").resolve()
@@ -235,6 +268,7 @@ def store_attachment(session: Session, file_name: str, media_type: str, data: by
     name = clean_file_name(file_name)
     extension = validate_upload(name, data)
     attachment = Attachment(
+        no=next_number(session, Attachment.no),
         file_name=name,
         file_extension=extension,
         media_type=_media_type(media_type, extension),
@@ -251,6 +285,7 @@ def copy_attachment(session: Session, no: int) -> Attachment:
     source = get_attachment(session, no)
     data = read_content(session, no)
     copy = Attachment(
+        no=next_number(session, Attachment.no),
         file_name=source.file_name,
         file_extension=source.file_extension,
         media_type=source.media_type,
@@ -299,7 +334,12 @@ def mark_read_only(session: Session, nos: Iterable[int]) -> None:
 
 
 def _media_type(given: str, extension: str) -> str:
+    """The type the client gave, when it is a well-formed one that cannot turn the file into a page or
+    a script; else the type of the extension, or OCTET_STREAM for an extension Rapport does not know."""
+    own = MEDIA_TYPES.get(extension, OCTET_STREAM)
     given = (given or "").split(";")[0].strip().lower()
-    if given and given != "application/octet-stream" and "/" in given:
-        return given[:100]
-    return MEDIA_TYPES[extension]
+    if not given or given == OCTET_STREAM or len(given) > 100 or not _MEDIA_TYPE.fullmatch(given):
+        return own
+    if given in _ACTIVE_TYPES and given != own:
+        return own
+    return given

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rapport.core import setup
+from rapport.core import attachments, setup
 from rapport.core.base import Code10, Code20, StrictModel, Text100, get_or_404
 from rapport.core.contacts import ContactBusinessRelation
 from rapport.core.enums import LinkToTable
@@ -64,8 +64,8 @@ class CampaignEntry(Base):
     __tablename__ = "campaign_entry"
     __table_args__ = (Index("ix_campaign_entry_campaign", "campaign_no", "date", "document_type"),)
 
-    # Numbered by the database, like the interaction log: concurrent transactions never collide.
-    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Highest + 1 (domain.md 1.17), given by attachments.next_number under a lock held until commit.
+    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     campaign_no: Mapped[str] = mapped_column(ForeignKey("campaign.no"))
     description: Mapped[str] = mapped_column(String(100), default="")
     date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
@@ -356,7 +356,10 @@ def entry_for(
     found = _find_entry(session, campaign_no, segment_no, document_type)
     if found is not None:
         return found
-    # Lock the campaign so that concurrent loggers agree on one entry, then look again.
+    # The number first: its lock (held until commit) serializes every new campaign entry, so concurrent
+    # loggers agree on one entry per (campaign, segment, document type). Taken before the campaign's row
+    # lock, in the one order every transaction takes them in, so that two never wait for each other.
+    entry_no = attachments.next_number(session, CampaignEntry.entry_no)
     locked = session.scalar(select(Campaign.no).where(Campaign.no == campaign_no).with_for_update())
     if locked is None:
         raise Invalid(f"Campaign {campaign_no} does not exist.", field="campaign_no")
@@ -364,6 +367,7 @@ def entry_for(
     if found is not None:
         return found
     campaign_entry = CampaignEntry(
+        entry_no=entry_no,
         campaign_no=campaign_no,
         description=description[:100],
         date=date,

@@ -35,6 +35,9 @@ class InteractionLogEntry(Base):
         Index("ix_ile_list_campaign", "campaign_no", "postponed", "entry_no"),
         Index("ix_ile_list_segment", "segment_no", "postponed", "entry_no"),
         Index("ix_ile_list_document", "document_type", "document_no", "postponed", "entry_no"),
+        # Numbered from a sequence (domain.md 1.15): on SQLite AUTOINCREMENT, so that the number of a
+        # deleted last entry is never given again (PostgreSQL's SERIAL never gives one back anyway).
+        {"sqlite_autoincrement": True},
     )
 
     entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -4,8 +4,9 @@ atomic, and never twice for one segment number."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field
 from sqlalchemy import Boolean, Integer, String, and_, case, delete, func, insert, literal, select, update
@@ -161,6 +162,8 @@ def log_segment(
     if not any_line(c.privacy_blocked.is_(False)):
         raise Conflict(f"Every contact of segment {no} is blocked for privacy; nothing can be logged.")
     logged_segment = LoggedSegment(
+        # Its lock, held until commit, makes concurrent Log Segment runs take their turns from here on.
+        entry_no=attachments.next_number(session, LoggedSegment.entry_no),
         segment_no=no,
         description=header.description,
         creation_date=dt.date.today(),
@@ -264,6 +267,23 @@ def log_segment(
     }
 
 
+class Answer(NamedTuple):
+    """The first answer to a Log Segment request sent with an Idempotency-Key."""
+
+    status_code: int
+    body: dict[str, Any]
+
+
+def request_key(key: str, segment_no: str, user_id: str) -> str:
+    """The key an API request's Idempotency-Key is remembered under: scoped to the segment and the user,
+    so that the same key sent to log another segment (or by another user) is another request and logs
+    that segment. Hashed, so that a key of any accepted length fits the column with its scope."""
+    if not key.strip() or len(key) > 200:
+        raise Invalid("Idempotency-Key must be 1 to 200 characters.", field="Idempotency-Key")
+    scoped = "\x1f".join((user_id, segment_no.strip().upper(), key))
+    return "api:" + hashlib.sha256(scoped.encode()).hexdigest()
+
+
 def log_segment_once(
     session: Session, no: str, data: LogRequest, *, user_id: str, key: str | None
 ) -> tuple[dict[str, Any], bool]:
@@ -277,22 +297,35 @@ def log_segment_once(
             return previous, True
     result = log_segment(session, no, data, user_id=user_id)
     if key is not None:
-        session.add(
-            IdempotencyRecord(
-                key=key,
-                scope=f"log-segment {no.strip().upper()}",
-                status_code=200,
-                body=result,
-                created_at=dt.datetime.now(dt.UTC),
-            )
-        )
+        remember_answer(session, key, no, Answer(200, result))
     return result, False
 
 
-def previous_result(session: Session, key: str) -> dict[str, Any] | None:
-    """The result remembered under an idempotency key (after a race lost at commit, too)."""
+def remember_answer(session: Session, key: str, no: str, answer: Answer) -> None:
+    """Keep the answer given to a request under its idempotency key (a refusal is kept by the caller,
+    in a transaction of its own, after the refused one rolled back)."""
+    session.add(
+        IdempotencyRecord(
+            key=key,
+            scope=f"log-segment {no.strip().upper()}",
+            status_code=answer.status_code,
+            body=answer.body,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
+
+
+def first_answer(session: Session, key: str) -> Answer | None:
+    """The answer remembered under an idempotency key, a refusal included."""
     record = session.get(IdempotencyRecord, key)
-    return dict(record.body) if record is not None else None
+    return Answer(record.status_code, dict(record.body)) if record is not None else None
+
+
+def previous_result(session: Session, key: str) -> dict[str, Any] | None:
+    """The result of the logging remembered under an idempotency key (after a race lost at commit, too);
+    None when nothing was logged under it."""
+    answer = first_answer(session, key)
+    return answer.body if answer is not None and answer.status_code == 200 else None
 
 
 def _add_campaign_targets(session: Session, segment_no: str) -> None:
@@ -361,7 +394,8 @@ def set_logged_canceled(session: Session, entry_no: int, canceled: bool) -> Logg
 def follow_up(session: Session, entry_no: int) -> str:
     """A new segment with the same contacts as the logged segment; returns its number."""
     logged = get_logged(session, entry_no)
-    segment = headers.create_segment(session, headers.SegmentCreate(description=logged.description[:100]))
+    # The follow-up's description is cut to 50 characters, as in Business Central (domain.md §5 item 17).
+    segment = headers.create_segment(session, headers.SegmentCreate(description=logged.description[:50]))
     actions.reuse_logged_segment(session, segment.no, entry_no)
     return segment.no
 

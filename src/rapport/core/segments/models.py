@@ -153,8 +153,8 @@ class LoggedSegment(Base):
 
     __tablename__ = "logged_segment"
 
-    # Numbered by the database, like the interaction log: concurrent loggers never collide.
-    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Highest + 1 (domain.md 1.14), given by attachments.next_number under a lock held until commit.
+    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # Unique: a segment number is logged at most once, even when two requests race.
     segment_no: Mapped[str] = mapped_column(String(20), unique=True)
     description: Mapped[str] = mapped_column(String(100), default="")
