@@ -20,8 +20,8 @@
      go_back_add    undo that Add vs `DELETE` of the inserted lines and their history;
      reduce         on a copy of the ~100,000-line segment vs `DELETE ... WHERE contact_no IN (SELECT ...)` and
                     the history of the deleted lines;
-     go_back_reduce undo the Reduce vs `INSERT ... SELECT` of the deleted lines (old numbers, fresh defaults) from
-                    history + `DELETE` of the history;
+     go_back_reduce undo the Reduce vs `INSERT ... SELECT` of the deleted lines (fresh defaults, new numbers after
+                    the last line, from the highest old number down) from history + `DELETE` of the history;
      refine         on a copy vs `DELETE ... WHERE NOT EXISTS (...)` and the history of the deleted lines;
      go_back_refine the same for the Refine;
      log_segment    `--log-lines` lines (interactions + logged segment + campaign entry) vs a raw
@@ -476,9 +476,14 @@ def limit_delete(engine: Engine, no: str, where: str) -> int:
 
 
 def limit_go_back_deleted(engine: Engine, params: dict[str, Any], ignore_corres: bool) -> int:
-    """The deleted lines back under their old numbers, with fresh defaults, and the action's history gone."""
+    """The deleted lines back with fresh defaults on new lines after the last one, the highest old number first
+    (domain.md 3.9), and the action's history gone."""
+    line_no = (
+        "(SELECT COALESCE(MAX(l.line_no), 0) FROM segment_line l WHERE l.segment_no = :seg) "
+        "+ row_number() OVER (ORDER BY hi.line_no DESC) * 10000"
+    )
     statement = (
-        f"INSERT INTO segment_line ({', '.join(LINE_COLUMNS)}) SELECT {line_select('hi.line_no', ignore_corres)} "
+        f"INSERT INTO segment_line ({', '.join(LINE_COLUMNS)}) SELECT {line_select(line_no, ignore_corres)} "
         "FROM segment_history hi JOIN contact c ON c.no = hi.contact_no "
         "WHERE hi.segment_no = :seg AND hi.action_no = 1 AND hi.action_taken = 'deletion'"
     )

@@ -181,6 +181,16 @@ def test_the_date_is_not_a_create_field_but_patch_may_change_it(client, admin, c
     assert lines(crm, no)[0]["date"] == "2026-03-01"
 
 
+def test_null_in_a_new_segments_field_is_invalid_and_names_the_field(client, admin, crm):
+    for field in ("description", "campaign_no", "unit_cost", "campaign_target", "salesperson_code",
+                  "interaction_template_code", "language_code_default"):
+        response = client.post(f"{API}/segments", json={"no": "SEG-N1", field: None}, headers=admin)
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["error"]["code"] == "invalid"
+        assert response.json()["error"]["field"] == field
+    assert crm("GET", "/segments")["items"] == []
+
+
 def test_deleting_a_segment_removes_its_lines_and_criteria(crm):
     no = segment(crm)["no"]
     add(crm, no)
@@ -256,6 +266,42 @@ def test_patch_with_update_lines_false_changes_the_header_only(crm):
     assert (line["description"], line["cost"]) == ("Spring mailing", 10)
     crm("PATCH", f"/segments/{no}", {"interaction_template_code": "MAIL", "update_lines": False})
     assert lines(crm, no)[0]["interaction_template_code"] == "LETTER"
+
+
+def test_a_template_change_without_the_lines_is_a_conflict_while_lines_inherit_an_attachment(client, admin, crm):
+    crm("POST", "/languages", {"code": "ENU", "name": "English"})
+    no = segment(crm)["no"]
+    add(crm, no, {"contact": {"no": "P11|P12"}})
+    crm("PATCH", f"/segments/{no}", {"language_code_default": "ENU"})
+    upload = client.put(f"{API}/segments/{no}/languages/ENU/attachment",
+                        files={"file": ("letter.txt", b"Dear {{Contact_Name}}", "text/plain")}, headers=admin)
+    assert upload.status_code in (200, 201), upload.text
+    attachment_no = upload.json()["attachment_no"]
+    header, before = crm("GET", f"/segments/{no}"), lines(crm, no)
+    assert {line["attachment_no"] for line in before} == {attachment_no}
+
+    response = client.patch(f"{API}/segments/{no}", json={"interaction_template_code": "MAIL", "update_lines": False},
+                            headers=admin)
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "conflict"
+    assert response.json()["error"]["field"] == "interaction_template_code"
+    # nothing changed: the header, its language and attachment, the lines
+    assert crm("GET", f"/segments/{no}") == header and lines(crm, no) == before
+    assert crm("GET", f"/segments/{no}/languages/ENU")["attachment_no"] == attachment_no
+    assert client.get(f"{API}/attachments/{attachment_no}", headers=admin).content == b"Dear {{Contact_Name}}"
+
+    # together with the lines the change is made, and the lines leave the old attachment
+    crm("PATCH", f"/segments/{no}", {"interaction_template_code": "MAIL"})
+    assert {(line["interaction_template_code"], line["attachment_no"]) for line in lines(crm, no)} == {("MAIL", None)}
+
+
+def test_clearing_the_campaign_clears_the_headers_campaign_target_and_response(crm):
+    no = segment(crm, campaign_no="CP1", campaign_target=True, campaign_response=True)["no"]
+    header = crm("GET", f"/segments/{no}")
+    assert (header["campaign_no"], header["campaign_target"], header["campaign_response"]) == ("CP1", True, True)
+    cleared = crm("PATCH", f"/segments/{no}", {"campaign_no": ""})
+    assert (cleared["campaign_no"], cleared["campaign_target"], cleared["campaign_response"]) == ("", False, False)
+    assert crm("GET", f"/segments/{no}") == cleared
 
 
 def test_the_header_counts_lines_cost_duration_and_criteria_actions(crm):
@@ -552,6 +598,36 @@ def test_undoing_an_add_also_removes_its_lines_that_an_undone_reduce_restored(cr
     assert lines(crm, no) == []
 
 
+def test_undoing_a_deletion_appends_new_lines_from_the_highest_deleted_line_no_downwards(crm):
+    no = segment(crm)["no"]
+    add(crm, no)  # P3, C1, P11, P12, C2, P21 on lines 10000 to 60000
+    crm("POST", f"/segments/{no}/reduce-contacts", {"criteria": {"contact": {"no": "C1|P21"}}})
+    assert crm("POST", f"/segments/{no}/go-back")["lines_restored"] == 2
+    # P21 (line 60000) comes first, as the highest line left + 10000; then C1 (line 20000) after it
+    assert [(line["line_no"], line["contact_no"]) for line in lines(crm, no)] == [
+        (10000, "P3"), (30000, "P11"), (40000, "P12"), (50000, "C2"), (60000, "P21"), (70000, "C1"),
+    ]
+    # undoing the Add then removes every line it inserted, the ones that came back on new lines too
+    assert crm("POST", f"/segments/{no}/go-back")["lines_removed"] == 6
+    assert lines(crm, no) == []
+
+
+def test_undoing_an_add_finds_its_lines_that_came_back_under_each_others_numbers(crm):
+    no = segment(crm)["no"]
+    add(crm, no, {"contact": {"no": "P3"}})
+    add(crm, no, {"contact": {"no": "P11|P12|P3"}}, allow_existing_contacts=True)  # P3, P11, P12 on 20000-40000
+    crm("POST", f"/segments/{no}/reduce-contacts", {"criteria": {"contact": {"no": "P11|P12|P3"}}})
+    crm("POST", f"/segments/{no}/go-back")
+    # from the highest line no. down: P12 (40000) -> 10000, P11 -> 20000, P3 (20000) -> 30000, P3 (10000) -> 40000
+    assert [(line["line_no"], line["contact_no"]) for line in lines(crm, no)] == [
+        (10000, "P12"), (20000, "P11"), (30000, "P3"), (40000, "P3"),
+    ]
+    assert crm("POST", f"/segments/{no}/go-back")["lines_removed"] == 3
+    assert contact_nos(crm, no) == ["P3"]  # the line of the first Add stays
+    assert crm("POST", f"/segments/{no}/go-back")["lines_removed"] == 1
+    assert lines(crm, no) == []
+
+
 def test_go_back_after_an_add_with_allow_existing_removes_only_the_inserted_lines(crm):
     no = segment(crm)["no"]
     add(crm, no, {"contact": {"no": "P11"}})
@@ -602,6 +678,53 @@ def test_manual_line_edits_are_criteria_actions_undone_by_go_back(crm):
     assert contact_nos(crm, no) == ["P11"]
     crm("POST", f"/segments/{no}/go-back")
     assert lines(crm, no) == [] and actions(crm, no) == []
+
+
+def test_a_language_that_does_not_exist_is_invalid_on_a_line(client, admin, crm):
+    no = segment(crm)["no"]
+    add(crm, no, {"contact": {"no": "P11"}})
+    before = lines(crm, no)[0]
+    response = client.patch(f"{API}/segments/{no}/lines/{before['line_no']}", json={"language_code": "XXX"},
+                            headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["field"] == "language_code"
+    assert lines(crm, no) == [before]
+
+
+def test_a_lines_template_may_be_cleared_which_resets_what_the_template_gave(crm):
+    no = segment(crm, campaign_no="CP1")["no"]
+    add(crm, no, {"contact": {"no": "P11"}})
+    line = lines(crm, no)[0]
+    assert (line["cost"], line["information_flow"], line["correspondence_type"]) == (10, "outbound", "email")
+    cleared = crm("PATCH", f"/segments/{no}/lines/{line['line_no']}", {"interaction_template_code": ""})
+    assert (cleared["interaction_template_code"], cleared["interaction_group_code"]) == ("", "")
+    assert (cleared["cost"], cleared["duration_min"]) == (0, 0)
+    assert (cleared["information_flow"], cleared["initiated_by"], cleared["correspondence_type"]) == ("", "", "")
+    assert (cleared["language_code"], cleared["subject"], cleared["attachment_no"]) == ("", "", None)
+    assert (cleared["campaign_target"], cleared["campaign_response"]) == (False, False)
+    # the line's own values stay
+    assert (cleared["contact_no"], cleared["description"], cleared["campaign_no"]) == ("P11", "Spring mailing", "CP1")
+    assert lines(crm, no) == [cleared]
+
+
+def test_a_language_the_lines_other_template_lacks_clears_its_subject_and_attachment(client, admin, crm):
+    for code, name in (("ENU", "English"), ("DEU", "German")):
+        crm("POST", "/languages", {"code": code, "name": name})
+    crm("POST", "/interaction-templates/MAIL/languages", {"language_code": "ENU", "subject": "Hello"})
+    upload = client.put(f"{API}/interaction-templates/MAIL/languages/ENU/attachment",
+                        files={"file": ("mail.txt", b"Hello {{Contact_Name}}", "text/plain")}, headers=admin)
+    assert upload.status_code in (200, 201), upload.text
+    no = segment(crm)["no"]
+    add(crm, no, {"contact": {"no": "P11"}})
+    line_no = lines(crm, no)[0]["line_no"]
+    path = f"/segments/{no}/lines/{line_no}"
+    mail = crm("PATCH", path, {"interaction_template_code": "MAIL", "language_code": "ENU"})
+    assert (mail["language_code"], mail["subject"]) == ("ENU", "Hello")
+    assert mail["attachment_no"] == upload.json()["attachment_no"]
+    german = crm("PATCH", path, {"language_code": "DEU"})
+    assert (german["language_code"], german["subject"], german["attachment_no"]) == ("DEU", "", None)
+    assert crm("GET", "/interaction-templates/MAIL/languages/ENU")["subject"] == "Hello"
 
 
 def test_a_manual_line_for_a_blocked_or_unknown_contact_is_refused(client, admin, crm):

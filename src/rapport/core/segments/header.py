@@ -72,6 +72,8 @@ class SegmentLanguageUpdate(StrictModel):
 
 def create_segment(session: Session, data: SegmentCreate) -> SegmentHeader:
     """A new segment: number from Segment Nos. unless given, date today."""
+    given = data.model_dump(exclude_unset=True, exclude={"no"})
+    _refuse_nulls(given)
     ms = setup.get_marketing_setup(session)
     no = data.no
     if no:
@@ -89,7 +91,6 @@ def create_segment(session: Session, data: SegmentCreate) -> SegmentHeader:
     header.date = dt.date.today()
     session.add(header)
     session.flush()
-    given = data.model_dump(exclude_unset=True, exclude={"no"})
     template = given.pop("interaction_template_code", None)
     if template:
         _set_template(session, header, template, update_lines=True)
@@ -102,9 +103,7 @@ def update_segment(session: Session, no: str, data: SegmentUpdate) -> SegmentHea
     """Change header fields; lines follow when `update_lines` (BC's question, default yes)."""
     header = get_header(session, no)
     given = data.model_dump(exclude_unset=True, exclude={"update_lines"})
-    for name, value in given.items():
-        if value is None:
-            raise Invalid(f"{name} cannot be null.", field=name)
+    _refuse_nulls(given)
     if "interaction_template_code" in given:
         code = given.pop("interaction_template_code")
         if code != header.interaction_template_code:
@@ -114,11 +113,20 @@ def update_segment(session: Session, no: str, data: SegmentUpdate) -> SegmentHea
     return header
 
 
+def _refuse_nulls(given: dict[str, Any]) -> None:
+    """Every header field has a value (blank, zero or false at the least): null is a mistake of the request,
+    not a way to clear a field."""
+    for name, value in given.items():
+        if value is None:
+            raise Invalid(f"{name} cannot be null; send a value (a blank text, 0 or false to clear it).", field=name)
+
+
 def _set_fields(session: Session, header: SegmentHeader, given: dict[str, Any], *, update_lines: bool) -> None:
     if "campaign_no" in given:
         campaigns.check_campaign(session, given["campaign_no"], "campaign_no")
     if given.get("salesperson_code"):
         masterdata.check_salesperson(session, given["salesperson_code"], "salesperson_code", allow_blocked=False)
+    cleared_campaign = given.get("campaign_no") == ""
     language = given.pop("language_code_default", None)
     subject = given.pop("subject_default", None)
     for name, value in given.items():
@@ -138,6 +146,10 @@ def _set_fields(session: Session, header: SegmentHeader, given: dict[str, Any], 
             )
             .values({line_field: value})
         )
+    if cleared_campaign:
+        # Without a campaign the header is neither a campaign target nor a response; like Business Central's
+        # page, on the header only (domain.md 1.8, field 3): lines keep their flags until they are changed.
+        header.campaign_target = header.campaign_response = False
     if language is not None and language != header.language_code_default:
         _set_default_language(session, header, language)
     if subject is not None and subject != header.subject_default:
@@ -157,6 +169,14 @@ def _set_template(session: Session, header: SegmentHeader, code: str, *, update_
             field="interaction_template_code",
         )
     template = templates.require_template(session, code)
+    if not update_lines and _lines_inherit_attachments(session, header.no):
+        # The segment's languages (and their attachments) are replaced below: lines that kept the old
+        # template would point at attachments that no longer exist.
+        raise Conflict(
+            f"Lines of segment {header.no} use the segment's attachments, so its interaction template can only "
+            "be changed together with the lines: send update_lines true (or remove those lines first).",
+            field="interaction_template_code",
+        )
     if update_lines:
         session.execute(
             update(SegmentLine)
@@ -183,6 +203,32 @@ def _set_template(session: Session, header: SegmentHeader, code: str, *, update_
     if template.campaign_no:
         header.campaign_no = template.campaign_no
     _copy_template_languages(session, header, template.code)
+
+
+def _lines_inherit_attachments(session: Session, segment_no: str) -> bool:
+    """Whether a line of the segment points at an attachment of the segment's own (line 0) languages, with no
+    language row of the line's own holding it (an *inherited* attachment, domain.md 3.23)."""
+    lines, languages = SegmentLine, SegmentInteractionLanguage
+    own = (
+        select(languages.segment_line_no)
+        .where(
+            languages.segment_no == lines.segment_no,
+            languages.segment_line_no == lines.line_no,
+            languages.language_code == lines.language_code,
+            languages.attachment_no == lines.attachment_no,
+        )
+        .exists()
+    )
+    segment_attachments = select(languages.attachment_no).where(
+        languages.segment_no == segment_no, languages.segment_line_no == 0, languages.attachment_no.is_not(None)
+    )
+    inheriting = select(lines.line_no).where(
+        lines.segment_no == segment_no,
+        lines.interaction_template_code != "",
+        lines.attachment_no.in_(segment_attachments),
+        ~own,
+    )
+    return session.scalar(inheriting.limit(1)) is not None
 
 
 def _copy_template_languages(session: Session, header: SegmentHeader, template_code: str) -> None:

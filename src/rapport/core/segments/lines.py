@@ -104,10 +104,10 @@ def insert_lines(
     base: int | None = None,
     where: Any = None,
 ) -> int:
-    """Insert one line per row of `source` (columns: contact_no, optional seq, campaign_no and line_no)
-    with fresh defaults, numbered on from the last line (or at `line_no`); record history Insertion
-    rows. With `source` None, one line per contact meeting `where` (the contacts are read once, in this
-    statement). Returns the count."""
+    """Insert one line per row of `source` (columns: contact_no, optional seq and campaign_no) with fresh
+    defaults, numbered on from the last line (in the order of seq, else of BC's contact order); record
+    history Insertion rows. With `source` None, one line per contact meeting `where` (the contacts are read
+    once, in this statement). Returns the count."""
     c = Contact
     src = source.subquery("src") if source is not None else None
     given: Any = src.c if src is not None else {}  # the source's columns
@@ -116,9 +116,7 @@ def insert_lines(
     columns = default_columns(session, header, c)
     if "campaign_no" in given:
         columns["campaign_no"] = given.campaign_no
-    # A restored line keeps its old number (older history still points at it); new lines follow the last.
-    restored = "line_no" in given
-    line_no = given.line_no if restored else _lit(base, BigInteger) + func.row_number().over(order_by=order) * LINE_STEP
+    line_no = _lit(base, BigInteger) + func.row_number().over(order_by=order) * LINE_STEP
     names = ["segment_no", "line_no", *columns]
     select_rows = select(_lit(header.no, String), line_no, *columns.values()).select_from(
         c if src is None else src.join(c, c.no == given.contact_no)
@@ -129,7 +127,7 @@ def insert_lines(
         insert(SegmentLine).from_select(names, select_rows).execution_options(preserve_rowcount=True)
     )
     count = rowcount(result)
-    if action_no is not None and count and not restored:
+    if action_no is not None and count:
         new = and_(SegmentLine.line_no > base, SegmentLine.line_no <= base + count * LINE_STEP)
         record_history(session, header.no, action_no, "insertion", new)
     return count

@@ -160,7 +160,10 @@ def _apply(session: Session, header: SegmentHeader, line: SegmentLine, given: di
 
 
 def _set_template(session: Session, header: SegmentHeader, line: SegmentLine, code: str) -> None:
-    """Interaction Template Code on a line (3.4.4, without line-specific language copies)."""
+    """Interaction Template Code on a line (3.4.4, without line-specific language copies); blank clears it."""
+    if not code:
+        _clear_template(session, line)
+        return
     template = templates.require_template(session, code)
     _drop_line_rows(session, line)
     contact = session.get(Contact, line.contact_no)
@@ -181,10 +184,30 @@ def _set_template(session: Session, header: SegmentHeader, line: SegmentLine, co
         line.subject = language_row.subject if language_row else ""
 
 
+def _clear_template(session: Session, line: SegmentLine) -> None:
+    """A line without template (3.4.4 step 2, and §5 item 31: a blank template is allowed while editing; logging
+    refuses it): what the template gave is reset, and the line's own documents go. Description, contact,
+    salesperson, date and campaign stay."""
+    _drop_line_rows(session, line)
+    line.interaction_template_code = ""
+    line.interaction_group_code = ""
+    line.attachment_no = None
+    line.language_code = ""
+    line.subject = ""
+    line.cost = Decimal(0)
+    line.duration_min = Decimal(0)
+    line.information_flow = ""
+    line.initiated_by = ""
+    line.campaign_target = False
+    line.campaign_response = False
+    line.correspondence_type = ""
+
+
 def _set_language(session: Session, header: SegmentHeader, line: SegmentLine, language: str) -> None:
     """Language Code on a line (3.4.5): attachment and subject of that language."""
     if not line.interaction_template_code:
         raise Invalid("Choose the line's interaction template before its language.", field="language_code")
+    masterdata.check_language(session, language, "language_code")
     own = session.get(SegmentInteractionLanguage, (line.segment_no, line.line_no, language))
     if own is not None:
         line.attachment_no, line.subject = own.attachment_no, own.subject
@@ -192,15 +215,10 @@ def _set_language(session: Session, header: SegmentHeader, line: SegmentLine, la
         row = segment_languages(session, header.no).get(language)
         line.attachment_no = row.attachment_no if row else None
         line.subject = row.subject if row else ""
-    else:
+    else:  # another template than the header's: its row for the language; without one, no attachment or subject
         template_row = templates.template_language(session, line.interaction_template_code, language)
-        if template_row is None:
-            raise Invalid(
-                f"Interaction template {line.interaction_template_code} has no language {language}.",
-                field="language_code",
-            )
-        line.attachment_no = template_row.attachment_no
-        line.subject = template_row.subject
+        line.attachment_no = template_row.attachment_no if template_row else None
+        line.subject = template_row.subject if template_row else ""
     line.language_code = language
 
 
@@ -285,7 +303,7 @@ def delete_line_attachment(session: Session, segment_no: str, line_no: int) -> S
     header = get_header(session, line.segment_no)
     try:
         _set_language(session, header, line, line.language_code)
-    except Invalid:  # the template has no row for the line's language: no document at all
+    except Invalid:  # the line's language no longer qualifies (e.g. it was deleted): no document at all
         line.attachment_no = None
     session.flush()
     return line
