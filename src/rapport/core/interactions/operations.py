@@ -99,16 +99,26 @@ def remove_if_unique(session: Session, attachment_no: int, except_entry_nos: Seq
 
 
 def cancel(session: Session, data: CancelRequest) -> list[E]:
-    """Mark entries canceled; optionally remove their unique attachments."""
+    """Mark entries canceled; optionally remove their unique attachments.
+
+    As in Business Central, uniqueness is judged entry by entry in entry order against every other
+    log entry, the other selected ones included: an attachment that two entries share is not unique
+    to either of them, so it stays even when both are canceled together. Only entries that are being
+    canceled now lose their attachment; one that was canceled already keeps it."""
     entries = _entries(session, data.entry_nos)
+    newly_canceled = [e for e in entries if not e.canceled]
     for entry in entries:
         entry.canceled = True
     session.flush()
     if data.remove_unique_attachments:
-        nos = [e.entry_no for e in entries]
-        for entry in entries:
-            if entry.attachment_no is not None and remove_if_unique(session, entry.attachment_no, nos):
-                entry.attachment_no = None
+        for entry in newly_canceled:
+            no = entry.attachment_no
+            if no is None or attachment_in_use(session, no, [entry.entry_no]):
+                continue
+            if session.get(attachments.Attachment, no) is not None:
+                attachments.remove_attachment(session, no, force=True)
+            entry.attachment_no = None
+            session.flush()
     session.flush()
     return entries
 
@@ -276,4 +286,3 @@ def has_comments(session: Session, entry_nos: Sequence[int]) -> set[int]:
             select(InteractionComment.entry_no).where(InteractionComment.entry_no.in_(list(entry_nos))).distinct()
         )
     )
-
