@@ -104,3 +104,69 @@ def test_a_template_with_languages_is_refused_for_documents(client, admin, books
 def test_the_account_must_be_named_exactly_once(client, admin, books):
     assert event(client, admin).status_code == 422
     assert event(client, admin, contact_no="C1", customer_no="10000").status_code == 422
+
+
+def error_of(response):
+    assert response.status_code == 422, response.text
+    return response.json()["error"]
+
+
+def test_a_document_naming_no_account_is_refused_on_the_contact_field(client, admin, books):
+    error = error_of(event(client, admin))
+    assert error["field"] == "contact_no"
+    assert "contact_no" in error["message"] and "customer_no" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("accounts", "field"),
+    [
+        ({"contact_no": "C1", "customer_no": "10000"}, "contact_no"),
+        ({"customer_no": "10000", "vendor_no": "20000"}, "customer_no"),
+    ],
+)
+def test_a_document_naming_two_accounts_is_refused_on_a_field_it_names(client, admin, books, accounts, field):
+    error = error_of(event(client, admin, **accounts))
+    assert error["field"] == field
+    assert all(name in error["message"] for name in accounts)
+    assert client.get(f"{API}/interactions", headers=admin).json()["items"] == []
+
+
+def test_a_blank_document_type_is_refused_on_its_field_with_the_types_a_document_can_have(client, admin, books):
+    error = error_of(event(client, admin, document_type="", customer_no="10000"))
+    assert error["field"] == "document_type"
+    assert "'sales_invoice'" in error["message"] and "''" not in error["message"]
+
+
+def test_an_unknown_document_type_lists_the_types_but_not_blank(client, admin, books):
+    error = error_of(event(client, admin, document_type="invoice", customer_no="10000"))
+    assert error["field"] == "document_type"
+    assert "'sales_draft_invoice'" in error["message"] and "''" not in error["message"]
+
+
+def test_a_document_interaction_has_a_blank_subject(client, admin, books):
+    assert event(client, admin, customer_no="10000").json()["subject"] == ""
+    described = event(client, admin, customer_no="10000", description="Invoice INV-1 for March").json()
+    assert (described["description"], described["subject"]) == ("Invoice INV-1 for March", "")
+
+
+def test_documents_of_one_type_share_a_campaign_entry_named_by_the_template_setup_caption(client, admin, books):
+    books(client.post(f"{API}/campaigns", json={"no": "CP1", "description": "Spring"}, headers=admin))
+    books(client.put(f"{API}/setup/interaction-templates", json={"purchase_invoice": "SINV"}, headers=admin))
+    first = books(event(client, admin, customer_no="10000", campaign_no="CP1"))
+    second = books(event(client, admin, customer_no="10000", document_no="INV-2", campaign_no="CP1"))
+    bought = books(event(client, admin, contact_no="C1", document_type="purchase_invoice", campaign_no="CP1"))
+    entries = books(client.get(f"{API}/campaign-entries", params={"campaign_no": "CP1"}, headers=admin))["items"]
+    assert [(e["document_type"], e["description"], e["segment_no"]) for e in entries] == [
+        ("sales_invoice", "Sales Invoices", ""),
+        ("purchase_invoice", "Purch Invoices", ""),
+    ]
+    assert first["campaign_entry_no"] == second["campaign_entry_no"] == entries[0]["entry_no"]
+    assert bought["campaign_entry_no"] == entries[1]["entry_no"]
+    assert entries[0]["no_of_interactions"] == 2
+
+
+def test_a_document_event_with_an_unknown_campaign_is_refused_and_records_nothing(client, admin, books):
+    error = error_of(event(client, admin, customer_no="10000", campaign_no="NOPE"))
+    assert error["field"] == "campaign_no"
+    assert client.get(f"{API}/interactions", headers=admin).json()["items"] == []
+    assert client.get(f"{API}/campaign-entries", headers=admin).json()["items"] == []

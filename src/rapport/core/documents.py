@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import model_validator
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rapport.core import setup, templates
+from rapport.core import campaigns, setup, templates
 from rapport.core.base import Code20, Int32, StrictModel, Text100
 from rapport.core.contacts import Contact, ContactBusinessRelation
 from rapport.core.enums import DocumentType, LinkToTable
@@ -33,14 +35,68 @@ class DocumentEvent(StrictModel):
     description: Text100 | None = None
     opportunity_no: Code20 | None = None
 
-    @model_validator(mode="after")
-    def _one_account(self) -> DocumentEvent:
-        given = [n for n in ("contact_no", "customer_no", "vendor_no") if getattr(self, n)]
-        if len(given) != 1:
-            raise ValueError("give exactly one of contact_no, customer_no or vendor_no")
-        if not self.document_type:
-            raise ValueError("document_type must not be blank")
-        return self
+    @field_validator("document_type", mode="before")
+    @classmethod
+    def _a_document_type(cls, value: Any) -> Any:
+        """Blank is a Document Type of the log (manual interactions) but never the type of a document,
+        so it is refused, and the message lists only the values a document can have."""
+        if isinstance(value, str) and value in _DOCUMENT_TYPES:
+            return value
+        choices = ", ".join(f"'{v}'" for v in _DOCUMENT_TYPES)
+        if value == "":
+            raise PydanticCustomError("enum", "A document needs a type: one of {choices}.", {"choices": choices})
+        raise PydanticCustomError("enum", "Input should be one of {choices}.", {"choices": choices})
+
+
+_DOCUMENT_TYPES = tuple(d.value for d in DocumentType if d.value)
+_ACCOUNTS = ("contact_no", "customer_no", "vendor_no")
+
+# Interaction Template Setup's caption for each document type (domain.md 3.22): the description of the
+# campaign entry that all documents of that type for one campaign share (domain.md 3.16 step 2).
+SETUP_CAPTIONS: dict[str, str] = {
+    DocumentType.SALES_QUOTE.value: "Sales Quotes",
+    DocumentType.SALES_BLANKET_ORDER.value: "Sales Blnkt. Ord",
+    DocumentType.SALES_ORDER_CONFIRMATION.value: "Sales Ord. Cnfrmn.",
+    DocumentType.SALES_INVOICE.value: "Sales Invoices",
+    DocumentType.SALES_SHIPMENT_NOTE.value: "Sales Shpt. Note",
+    DocumentType.SALES_CREDIT_MEMO.value: "Sales Cr. Memo",
+    DocumentType.SALES_STATEMENT.value: "Sales Statement",
+    DocumentType.SALES_REMINDER.value: "Sales Rmdr.",
+    DocumentType.SERVICE_ORDER_CREATE.value: "Serv Ord Create",
+    DocumentType.SERVICE_ORDER_POST.value: "Serv Ord Post",
+    DocumentType.PURCHASE_QUOTE.value: "Purch. Quotes",
+    DocumentType.PURCHASE_BLANKET_ORDER.value: "Purch Blnkt Ord",
+    DocumentType.PURCHASE_ORDER.value: "Purch. Orders",
+    DocumentType.PURCHASE_INVOICE.value: "Purch Invoices",
+    DocumentType.PURCHASE_RECEIPT.value: "Purch. Rcpt.",
+    DocumentType.PURCHASE_CREDIT_MEMO.value: "Purch Cr Memos",
+    DocumentType.COVER_SHEET.value: "Cover Sheets",
+    DocumentType.SALES_RETURN_ORDER.value: "Sales Return Order",
+    DocumentType.SALES_FINANCE_CHARGE_MEMO.value: "Sales Finance Charge Memo",
+    DocumentType.SALES_RETURN_RECEIPT.value: "Sales Return Receipt",
+    DocumentType.PURCHASE_RETURN_SHIPMENT.value: "Purch. Return Shipment",
+    DocumentType.PURCHASE_RETURN_ORDER_CONFIRMATION.value: "Purch. Return Ord. Cnfrmn.",
+    DocumentType.SERVICE_CONTRACT.value: "Service Contract",
+    DocumentType.SERVICE_CONTRACT_QUOTE.value: "Service Contract Quote",
+    DocumentType.SERVICE_QUOTE.value: "Service Quote",
+    DocumentType.SALES_DRAFT_INVOICE.value: "Sales Draft Invoices",
+}
+
+
+def _check_account(event: DocumentEvent) -> None:
+    """The document names its account exactly once: the Bill-to contact, else the customer or vendor."""
+    given = [name for name in _ACCOUNTS if getattr(event, name)]
+    if not given:
+        raise Invalid(
+            "The document names no account: give its Bill-to contact_no, or else its customer_no or vendor_no.",
+            field="contact_no",
+        )
+    if len(given) > 1:
+        raise Invalid(
+            f"The document names {' and '.join(given)}: give only one (the Bill-to contact_no when there is "
+            "one, else the customer_no or vendor_no).",
+            field=given[0],
+        )
 
 
 @dataclass
@@ -70,6 +126,7 @@ def _contact_for(session: Session, event: DocumentEvent) -> Contact | None:
 
 def log_document(session: Session, event: DocumentEvent, *, user_id: str) -> InteractionLogEntry | NotLogged:
     """Record the interaction Interaction Template Setup configures for the document type."""
+    _check_account(event)
     template_code = setup.template_for(session, event.document_type)
     if not template_code:
         return NotLogged("no_template")
@@ -103,7 +160,9 @@ def log_document(session: Session, event: DocumentEvent, *, user_id: str) -> Int
         draft.salesperson_code = ""
     set_template(session, draft, contact, template.code)
     draft.description = event.description or template.description
-    draft.subject = draft.description
+    # Business Central's document logging sets no Subject on the line, and validating the template
+    # clears it (domain.md 3.4.4 step 2, 3.22 step 5): a document's interaction has a blank subject.
+    draft.subject = ""
     if event.campaign_no:
         draft.campaign_no = event.campaign_no
     if draft.salesperson_code:
@@ -112,4 +171,19 @@ def log_document(session: Session, event: DocumentEvent, *, user_id: str) -> Int
         check_salesperson(session, draft.salesperson_code, "salesperson_code")
     if not draft.document_no:
         raise Invalid("document_no must not be blank.", field="document_no")
+    if draft.campaign_no:
+        campaigns.check_campaign(session, draft.campaign_no, "campaign_no")
+        # Made here rather than by the logging core, which does not know the setup's captions: all
+        # documents of one type for a campaign share one campaign entry, described by that caption.
+        # The core then finds this entry by (campaign, segment, document type) and uses it.
+        draft.campaign_entry_no = campaigns.entry_for(
+            session,
+            campaign_no=draft.campaign_no,
+            segment_no=draft.segment_no,
+            document_type=draft.document_type,
+            date=draft.date,
+            salesperson_code=draft.salesperson_code,
+            user_id=user_id,
+            description=SETUP_CAPTIONS[draft.document_type],
+        )
     return log_interaction(session, draft, user_id=user_id)
