@@ -316,6 +316,27 @@ def test_a_phone_call_needs_the_outgoing_calls_template(client, admin, crm):
     assert no_phone.json()["error"]["field"] == "contact_via"
 
 
+def test_a_phone_call_for_a_segment_shares_a_campaign_entry_named_after_the_segment(client, admin, crm):
+    crm("/campaigns", {"no": "CP1", "description": "Spring"})
+    crm("/interaction-groups", {"code": "CALLS", "description": "Calls"})
+    crm("/interaction-templates", {"code": "CALL", "interaction_group_code": "CALLS", "description": "Call",
+                                   "campaign_no": "CP1"})
+    client.put(f"{API}/setup/interaction-templates", json={"outgoing_calls": "CALL"}, headers=admin)
+    crm("/segments", {"no": "SG1", "description": "Spring phoning"})
+
+    def call(**body):
+        response = client.post(f"{API}/interactions/phone-calls", json={"contact_no": "C1", **body}, headers=admin)
+        assert response.status_code == 201, response.text
+        return response.json()["campaign_entry_no"]
+
+    first, second, plain = call(segment_no="SG1"), call(segment_no="SG1"), call()
+    assert first == second != plain
+    described = {
+        e["entry_no"]: e["description"] for e in client.get(f"{API}/campaign-entries", headers=admin).json()["items"]
+    }
+    assert (described[first], described[plain]) == ("Spring phoning", "Interactions")
+
+
 def test_a_company_aggregates_the_statistics_of_its_persons(client, admin, crm):
     create(client, admin, contact_no="C1", date="2026-03-01")
     create(client, admin, contact_no="P1", date="2026-04-01")

@@ -51,38 +51,6 @@ class DocumentEvent(StrictModel):
 _DOCUMENT_TYPES = tuple(d.value for d in DocumentType if d.value)
 _ACCOUNTS = ("contact_no", "customer_no", "vendor_no")
 
-# Interaction Template Setup's caption for each document type (domain.md 3.22): the description of the
-# campaign entry that all documents of that type for one campaign share (domain.md 3.16 step 2).
-SETUP_CAPTIONS: dict[str, str] = {
-    DocumentType.SALES_QUOTE.value: "Sales Quotes",
-    DocumentType.SALES_BLANKET_ORDER.value: "Sales Blnkt. Ord",
-    DocumentType.SALES_ORDER_CONFIRMATION.value: "Sales Ord. Cnfrmn.",
-    DocumentType.SALES_INVOICE.value: "Sales Invoices",
-    DocumentType.SALES_SHIPMENT_NOTE.value: "Sales Shpt. Note",
-    DocumentType.SALES_CREDIT_MEMO.value: "Sales Cr. Memo",
-    DocumentType.SALES_STATEMENT.value: "Sales Statement",
-    DocumentType.SALES_REMINDER.value: "Sales Rmdr.",
-    DocumentType.SERVICE_ORDER_CREATE.value: "Serv Ord Create",
-    DocumentType.SERVICE_ORDER_POST.value: "Serv Ord Post",
-    DocumentType.PURCHASE_QUOTE.value: "Purch. Quotes",
-    DocumentType.PURCHASE_BLANKET_ORDER.value: "Purch Blnkt Ord",
-    DocumentType.PURCHASE_ORDER.value: "Purch. Orders",
-    DocumentType.PURCHASE_INVOICE.value: "Purch Invoices",
-    DocumentType.PURCHASE_RECEIPT.value: "Purch. Rcpt.",
-    DocumentType.PURCHASE_CREDIT_MEMO.value: "Purch Cr Memos",
-    DocumentType.COVER_SHEET.value: "Cover Sheets",
-    DocumentType.SALES_RETURN_ORDER.value: "Sales Return Order",
-    DocumentType.SALES_FINANCE_CHARGE_MEMO.value: "Sales Finance Charge Memo",
-    DocumentType.SALES_RETURN_RECEIPT.value: "Sales Return Receipt",
-    DocumentType.PURCHASE_RETURN_SHIPMENT.value: "Purch. Return Shipment",
-    DocumentType.PURCHASE_RETURN_ORDER_CONFIRMATION.value: "Purch. Return Ord. Cnfrmn.",
-    DocumentType.SERVICE_CONTRACT.value: "Service Contract",
-    DocumentType.SERVICE_CONTRACT_QUOTE.value: "Service Contract Quote",
-    DocumentType.SERVICE_QUOTE.value: "Service Quote",
-    DocumentType.SALES_DRAFT_INVOICE.value: "Sales Draft Invoices",
-}
-
-
 def _check_account(event: DocumentEvent) -> None:
     """The document names its account exactly once: the Bill-to contact, else the customer or vendor."""
     given = [name for name in _ACCOUNTS if getattr(event, name)]
@@ -173,17 +141,4 @@ def log_document(session: Session, event: DocumentEvent, *, user_id: str) -> Int
         raise Invalid("document_no must not be blank.", field="document_no")
     if draft.campaign_no:
         campaigns.check_campaign(session, draft.campaign_no, "campaign_no")
-        # Made here rather than by the logging core, which does not know the setup's captions: all
-        # documents of one type for a campaign share one campaign entry, described by that caption.
-        # The core then finds this entry by (campaign, segment, document type) and uses it.
-        draft.campaign_entry_no = campaigns.entry_for(
-            session,
-            campaign_no=draft.campaign_no,
-            segment_no=draft.segment_no,
-            document_type=draft.document_type,
-            date=draft.date,
-            salesperson_code=draft.salesperson_code,
-            user_id=user_id,
-            description=SETUP_CAPTIONS[draft.document_type],
-        )
     return log_interaction(session, draft, user_id=user_id)

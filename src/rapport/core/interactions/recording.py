@@ -17,7 +17,13 @@ from sqlalchemy.sql.dml import ReturningInsert
 from rapport.core import attachments, campaigns, setup, templates
 from rapport.core.base import Code10, Code20, Key10, Key20, StrictModel, Text80, Text100
 from rapport.core.contacts import Contact
-from rapport.core.enums import CorrespondenceType, Evaluation, InformationFlow, InitiatedBy
+from rapport.core.enums import (
+    TEMPLATE_SETUP_CAPTIONS,
+    CorrespondenceType,
+    Evaluation,
+    InformationFlow,
+    InitiatedBy,
+)
 from rapport.core.interactions.models import InteractionComment, InteractionLogEntry
 from rapport.core.masterdata import Salesperson
 from rapport.errors import Conflict, Invalid, NotFound
@@ -271,7 +277,7 @@ def log_interaction(
             date=draft.date,
             salesperson_code=draft.salesperson_code,
             user_id=user_id,
-            description=draft.segment_no or _document_caption(draft.document_type),
+            description=_campaign_entry_description(session, draft),
         )
     old_attachment = entry.attachment_no if entry is not None else None
     if draft.attachment_no is not None and draft.attachment_no != old_attachment:
@@ -306,10 +312,17 @@ def log_interaction(
     return entry
 
 
-def _document_caption(document_type: str) -> str:
-    if not document_type:
-        return MANUAL_CAMPAIGN_ENTRY
-    return document_type.replace("_", " ").title()
+def _campaign_entry_description(session: Session, draft: Draft) -> str:
+    """The segment's description when the interaction has a segment, else the Interaction Template Setup
+    caption of its document type, else "Interactions" (domain.md 3.16 step 2)."""
+    if draft.segment_no:
+        from rapport.core.segments.models import LoggedSegment, SegmentHeader
+
+        description = session.scalar(
+            select(SegmentHeader.description).where(SegmentHeader.no == draft.segment_no)
+        ) or session.scalar(select(LoggedSegment.description).where(LoggedSegment.segment_no == draft.segment_no))
+        return description or draft.segment_no
+    return TEMPLATE_SETUP_CAPTIONS.get(draft.document_type, MANUAL_CAMPAIGN_ENTRY)
 
 
 def _insert_comments(session: Session, entry_no: int, comments: list[CommentIn]) -> None:
