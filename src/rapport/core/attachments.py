@@ -8,18 +8,17 @@ import logging
 import re
 import uuid
 import zipfile
-import zlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, event, func, select, update
+from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rapport.core import setup
-from rapport.core.base import get_or_404
+from rapport.core.base import get_or_404, next_number
 from rapport.core.enums import AttachmentStorageType
-from rapport.db import Base, dialect_name
+from rapport.db import Base
 from rapport.errors import Conflict, Invalid
 
 log = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ class Attachment(Base):
 
     __tablename__ = "attachment"
 
-    # Highest + 1 (domain.md 1.7), given by next_number under a lock held until commit.
+    # Highest + 1 (domain.md 1.7), given by core.base.next_number under a lock held until commit.
     no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     file_name: Mapped[str] = mapped_column(String(250), default="")
     file_extension: Mapped[str] = mapped_column(String(20), default="")
@@ -136,23 +135,6 @@ def _unlink(path: str) -> None:
         Path(path).unlink(missing_ok=True)
     except OSError as exc:
         log.warning("External file could not be removed: %s (%s)", path, exc)
-
-
-# --- numbers ---------------------------------------------------------------------------------
-
-
-def next_number(session: Session, column: Any) -> int:
-    """Highest existing + 1 in `column`, the integer key of its table: how Business Central numbers
-    attachments, logged segments and campaign entries (domain.md 1.7, 1.14, 1.17), so that the
-    number of a deleted last row is given again.
-
-    Two transactions must not both read the same highest number: on PostgreSQL a transaction-level
-    advisory lock per table serializes them until commit (the next one then reads the committed
-    row); SQLite has one writer at a time, whose write lock does the same."""
-    if dialect_name(session) == "postgresql":
-        key = zlib.crc32(f"rapport next number {column.table.name}".encode())
-        session.execute(select(func.pg_advisory_xact_lock(key)))
-    return int(session.scalar(select(func.coalesce(func.max(column), 0))) or 0) + 1
 
 
 # --- validation ------------------------------------------------------------------------------

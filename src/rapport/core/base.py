@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rapport.db import dialect_name
 from rapport.errors import Invalid, NotFound
 
 
@@ -69,3 +72,17 @@ def date_param(query: Mapping[str, str], name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise Invalid(f"{name} must be a date as YYYY-MM-DD.", field=name) from exc
+
+
+def next_number(session: Session, column: Any) -> int:
+    """Highest existing + 1 in `column`, the integer key of its table: how Business Central numbers
+    attachments, logged segments and campaign entries (domain.md 1.7, 1.14, 1.17), so that the
+    number of a deleted last row is given again.
+
+    Two transactions must not both read the same highest number: on PostgreSQL a transaction-level
+    advisory lock per table serializes them until commit (the next one then reads the committed
+    row); SQLite has one writer at a time, whose write lock does the same."""
+    if dialect_name(session) == "postgresql":
+        key = zlib.crc32(f"rapport next number {column.table.name}".encode())
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    return int(session.scalar(select(func.coalesce(func.max(column), 0))) or 0) + 1

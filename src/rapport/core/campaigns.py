@@ -27,8 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rapport.core import attachments, setup
-from rapport.core.base import Code10, Code20, StrictModel, Text100, get_or_404
+from rapport.core import setup
+from rapport.core.base import Code10, Code20, StrictModel, Text100, get_or_404, next_number
 from rapport.core.contacts import ContactBusinessRelation
 from rapport.core.enums import LinkToTable
 from rapport.core.masterdata import check_salesperson
@@ -64,7 +64,7 @@ class CampaignEntry(Base):
     __tablename__ = "campaign_entry"
     __table_args__ = (Index("ix_campaign_entry_campaign", "campaign_no", "date", "document_type"),)
 
-    # Highest + 1 (domain.md 1.17), given by attachments.next_number under a lock held until commit.
+    # Highest + 1 (domain.md 1.17), given by core.base.next_number under a lock held until commit.
     entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     campaign_no: Mapped[str] = mapped_column(ForeignKey("campaign.no"))
     description: Mapped[str] = mapped_column(String(100), default="")
@@ -359,7 +359,7 @@ def entry_for(
     # The number first: its lock (held until commit) serializes every new campaign entry, so concurrent
     # loggers agree on one entry per (campaign, segment, document type). Taken before the campaign's row
     # lock, in the one order every transaction takes them in, so that two never wait for each other.
-    entry_no = attachments.next_number(session, CampaignEntry.entry_no)
+    entry_no = next_number(session, CampaignEntry.entry_no)
     locked = session.scalar(select(Campaign.no).where(Campaign.no == campaign_no).with_for_update())
     if locked is None:
         raise Invalid(f"Campaign {campaign_no} does not exist.", field="campaign_no")

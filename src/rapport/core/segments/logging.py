@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, Integer, String, and_, case, delete, func, inser
 from sqlalchemy.orm import Session
 
 from rapport.core import attachments, campaigns, deliveries
-from rapport.core.base import Code20, Int32, StrictModel
+from rapport.core.base import Code20, Int32, StrictModel, next_number
 from rapport.core.contacts import Contact
 from rapport.core.enums import CorrespondenceType
 from rapport.core.interactions.models import InteractionLogEntry as E
@@ -163,7 +163,7 @@ def log_segment(
         raise Conflict(f"Every contact of segment {no} is blocked for privacy; nothing can be logged.")
     logged_segment = LoggedSegment(
         # Its lock, held until commit, makes concurrent Log Segment runs take their turns from here on.
-        entry_no=attachments.next_number(session, LoggedSegment.entry_no),
+        entry_no=next_number(session, LoggedSegment.entry_no),
         segment_no=no,
         description=header.description,
         creation_date=dt.date.today(),

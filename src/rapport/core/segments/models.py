@@ -153,7 +153,7 @@ class LoggedSegment(Base):
 
     __tablename__ = "logged_segment"
 
-    # Highest + 1 (domain.md 1.14), given by attachments.next_number under a lock held until commit.
+    # Highest + 1 (domain.md 1.14), given by core.base.next_number under a lock held until commit.
     entry_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # Unique: a segment number is logged at most once, even when two requests race.
     segment_no: Mapped[str] = mapped_column(String(20), unique=True)
