@@ -282,10 +282,10 @@ def test_an_unaccepted_file_is_refused_next_to_the_file_field(client, make_user,
     response = client.post(
         "/setup/interaction-templates/MAIL/attachment",
         data={"csrf_token": csrf, "language_code": "EN"},
-        files={"file": ("tool.exe", b"MZ", "application/octet-stream")},
+        files={"file": ("letter.docx", b"MZ", "application/octet-stream")},
     )
     assert response.status_code == 422
-    assert re.search(r'class="field-error" id="lang-1-file-error">Files with .exe are not accepted', response.text)
+    assert re.search(r'class="field-error" id="lang-1-file-error">letter.docx is not a Word document', response.text)
     assert client.get("/api/v1/interaction-templates/MAIL", headers=admin).json()["attachment_no"] is None
 
 
