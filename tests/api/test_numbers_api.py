@@ -7,22 +7,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.api.test_segments_api import add, api_caller, build_crm, build_once, segment
+from tests.api.test_segment_logging_api import logging_crm
+from tests.api.test_segments_api import add, segment
 
 API = "/api/v1"
 
 
 @pytest.fixture
 def crm(client, admin, db_engine):
-    call = api_caller(client, admin)
-
-    def build():
-        build_crm(call)
-        call("POST", "/campaigns", {"no": "CP2", "description": "Autumn"})
-        call("POST", "/languages", {"code": "ENU", "name": "English"})
-
-    build_once(db_engine, "crm-numbers", build)
-    return call
+    return logging_crm(client, admin, db_engine, "crm-numbers")
 
 
 def postponed(crm, contact_no: str) -> int:

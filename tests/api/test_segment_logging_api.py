@@ -13,9 +13,9 @@ API = "/api/v1"
 TODAY = dt.date.today().isoformat()
 
 
-@pytest.fixture
-def crm(client, admin, db_engine):
-    """The contacts and master data of test_segments_api, plus a second campaign and a language."""
+def logging_crm(client, admin, db_engine, name: str):
+    """The contacts and master data of test_segments_api, plus a second campaign and a language, built
+    once under `name`; the API caller."""
     call = api_caller(client, admin)
 
     def build():
@@ -23,8 +23,13 @@ def crm(client, admin, db_engine):
         call("POST", "/campaigns", {"no": "CP2", "description": "Autumn"})
         call("POST", "/languages", {"code": "ENU", "name": "English"})
 
-    build_once(db_engine, "crm-logging", build)
+    build_once(db_engine, name, build)
     return call
+
+
+@pytest.fixture
+def crm(client, admin, db_engine):
+    return logging_crm(client, admin, db_engine, "crm-logging")
 
 
 def interactions(crm, **query):
