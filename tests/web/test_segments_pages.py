@@ -337,3 +337,26 @@ def test_logging_an_empty_segment_is_refused_in_the_dialog(client, make_user, cr
     assert response.status_code == 409
     assert "is empty" in response.text
     assert crm("GET", "/logged-segments")["items"] == []
+
+
+def test_a_line_s_e_mail_body_is_previewed_in_a_sandbox_where_its_scripts_do_not_run(client, make_user, admin, crm):
+    script_body = b"<html><body><p>Hello</p><script>fetch('/api/v1/users')</script></body></html>"
+    crm("POST", "/languages", {"code": "ENU", "name": "English"})
+    crm("POST", "/interaction-templates", {"code": "MAIL", "interaction_group_code": "LETTER",
+                                           "description": "Mail", "language_code_default": "ENU"})
+    uploaded = client.put(
+        "/api/v1/interaction-templates/MAIL/languages/ENU/attachment",
+        files={"file": ("body.html", script_body, "text/html")},
+        headers=admin,
+    )
+    assert uploaded.status_code in (200, 201), uploaded.text
+    no = crm("POST", "/segments", {"description": "Mail", "interaction_template_code": "MAIL"})["no"]
+    line = crm("POST", f"/segments/{no}/lines", {"contact_no": "P11"})
+    sign_in(client, make_user)
+    response = client.get(f"/segments/{no}/lines/{line['line_no']}/document")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "Hello" in response.text
+    policy = [p.strip() for p in response.headers["content-security-policy"].split(";")]
+    assert "sandbox" in policy and "default-src 'none'" in policy
+    assert not any(p.startswith("script-src") for p in policy)
+    assert response.headers["x-content-type-options"] == "nosniff"

@@ -445,6 +445,12 @@ async def delete_line(no: str, line_no: int, request: Request, session: SessionD
     return redirect(f"/segments/{segment_no}")
 
 
+# What a previewed document may load: its own inline styles, images and fonts, nothing else.
+PREVIEW_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data: https:"
+)
+
+
 @router.get("/segments/{no}/lines/{line_no}/document")
 def line_document(no: str, line_no: int, request: Request, session: SessionDep) -> Any:
     """The merged letter or e-mail of one line, as its contact would get it."""
@@ -464,7 +470,13 @@ def line_document(no: str, line_no: int, request: Request, session: SessionDep) 
     return Response(
         document.content,
         media_type=document.media_type,
-        headers={"Content-Disposition": content_disposition("inline" if inline else "attachment", document.file_name)},
+        headers={
+            "Content-Disposition": content_disposition("inline" if inline else "attachment", document.file_name),
+            "X-Content-Type-Options": "nosniff",
+            # An e-mail body is shown as its contact would see it, but in a sandbox of its own: no script
+            # of an uploaded body runs, and nothing of it reaches Rapport's pages, cookies or forms.
+            "Content-Security-Policy": PREVIEW_POLICY,
+        },
     )
 
 
