@@ -325,6 +325,38 @@ def test_create_interaction_with_deliver_queues_the_email_and_resend_sends_it_ag
     assert as_letter["delivery_status"] == "error", "an HTML body cannot be printed as a letter"
 
 
+def test_resending_an_entry_whose_email_is_still_queued_sends_it_once(crm, app, settings, smtp):
+    entry = crm("POST", "/interactions", {"contact_no": "P1", "interaction_template_code": "HTML", "deliver": True})
+    again = crm("POST", f"/interactions/{entry['entry_no']}/resend", {})
+    assert again["delivery_status"] == "in_progress"
+    crm("POST", f"/interactions/{entry['entry_no']}/resend", {})
+    sender = worker(app, settings, smtp)
+    assert sender.run_once() == 1
+    assert sender.run_once() == 0
+    assert [str(m["To"]) for m in smtp.messages] == ["anna@example.com"]
+    assert crm("GET", f"/interactions/{entry['entry_no']}")["delivery_status"] == "sent"
+
+
+def test_resending_an_email_that_awaits_its_retry_sends_it_now_and_only_once(crm, app, settings, smtp):
+    entry = crm("POST", "/interactions", {"contact_no": "P1", "interaction_template_code": "HTML", "deliver": True})
+    smtp.controller.stop()
+    sender = worker(app, settings, smtp)
+    sender.mailer = SmtpMailer("127.0.0.1", smtp.controller.port, timeout=2)
+    assert sender.run_once() == 1
+    assert crm("GET", f"/interactions/{entry['entry_no']}")["delivery_status"] == "error"
+
+    smtp.restart()
+    sender.mailer = SmtpMailer("127.0.0.1", smtp.controller.port, timeout=5)
+    assert crm("POST", f"/interactions/{entry['entry_no']}/resend", {})["delivery_status"] == "in_progress"
+    assert sender.run_once() == 1, "the resend does not wait for the back-off"
+    with app.state.write_sessionmaker() as session:  # the clock moves past the back-off
+        session.execute(update(deliveries.Delivery).values(next_attempt_at=deliveries.now_utc()))
+        session.commit()
+    assert sender.run_once() == 0
+    assert [str(m["To"]) for m in smtp.messages] == ["anna@example.com"]
+    assert crm("GET", f"/interactions/{entry['entry_no']}")["delivery_status"] == "sent"
+
+
 def test_create_interaction_delivering_to_a_contact_without_an_address_logs_nothing(crm, client, admin):
     response = client.post(
         f"{API}/interactions",

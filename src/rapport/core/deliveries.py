@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     and_,
     cast,
+    exists,
     func,
     insert,
     literal,
@@ -213,10 +214,23 @@ def _message_id_expression(token: str) -> Any:
 
 
 def queue_emails(session: Session, condition: Any) -> int:
-    """Outbox rows for the e-mail entries matching `condition`; their status becomes in progress."""
+    """Outbox rows for the e-mail entries matching `condition`; their status becomes in progress.
+
+    An entry whose message is still in the outbox (waiting for its retry, or being sent) is not
+    queued a second time, so a repeated resend never sends the same interaction twice (3.14:
+    entries already queued are skipped); a message waiting for its retry is made due now."""
     now = now_utc()
     token = secrets.token_hex(6)
     where = and_(condition, E.correspondence_type == EMAIL, E.postponed.is_(False))
+    waiting = rowcount(
+        session.execute(
+            update(Delivery)
+            .where(Delivery.status == PENDING, Delivery.entry_no.in_(select(E.entry_no).where(where)))
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
+        )
+    )
+    in_outbox = exists().where(Delivery.entry_no == E.entry_no, Delivery.status.in_((PENDING, SENDING)))
     rows = select(
         E.entry_no,
         _message_id_expression(token),
@@ -226,7 +240,7 @@ def queue_emails(session: Session, condition: Any) -> int:
         literal("", String),
         literal("", String),
         literal(now, DateTime(timezone=True)),
-    ).where(where)
+    ).where(where, ~in_outbox)
     columns = [
         "entry_no",
         "message_id",
@@ -246,7 +260,7 @@ def queue_emails(session: Session, condition: Any) -> int:
         .values(delivery_status=IN_PROGRESS, delivery_error="")
         .execution_options(synchronize_session=False)
     )
-    return queued
+    return queued + waiting
 
 
 def print_letters(session: Session, condition: Any, batch: int = 500) -> int:
