@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from rapport.core import deliveries, merge
-from rapport.mail import FileMailer, SmtpMailer
+from rapport.mail import FileMailer, MailError, SmtpMailer
 from rapport.worker import Worker
 from tests.api.helpers import assert_error
 
@@ -238,6 +238,23 @@ def test_smtp_down_keeps_the_messages_shows_the_error_and_a_later_retry_sends_ea
     assert sender.run_once() == 0
     assert sorted(str(m["To"]) for m in smtp.messages) == ["anna@example.com", "cleo@example.com"]
     assert {e["delivery_status"] for e in entries(crm, segment_no=no).values()} == {"sent"}
+
+
+@pytest.mark.parametrize(
+    ("options", "setting"),
+    [({"starttls": True}, "RAPPORT_SMTP_STARTTLS"), ({"username": "u", "password": "p"}, "RAPPORT_SMTP_USERNAME")],
+)
+def test_a_mail_server_without_starttls_or_auth_names_the_setting_to_change_and_keeps_the_message(
+    smtp, options, setting
+):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "crm@example.com", "anna@example.com", "Hello"
+    message.set_content("Hello")
+    with pytest.raises(MailError) as failure:
+        SmtpMailer("127.0.0.1", smtp.controller.port, timeout=5, **options).send(message)
+    assert setting in failure.value.reason and "unreachable" not in failure.value.reason
+    assert failure.value.temporary, "kept for a retry once the setting is corrected"
+    assert smtp.messages == []
 
 
 def test_a_recipient_refused_by_the_server_fails_alone_and_is_not_retried(crm, app, settings, smtp):

@@ -48,10 +48,14 @@ class SmtpMailer:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
+                    self._offered(smtp, "starttls", "STARTTLS", "set RAPPORT_SMTP_STARTTLS=false")
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
+                    self._offered(smtp, "auth", "AUTH (sign-in)", "leave RAPPORT_SMTP_USERNAME empty")
                     smtp.login(self.username, self.password)
                 refused = smtp.send_message(message)
+        except MailError:
+            raise
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise MailError(_reply("recipient refused", code, text), temporary=400 <= code < 500) from exc
@@ -64,6 +68,17 @@ class SmtpMailer:
         if refused:
             code, text = next(iter(refused.values()))
             raise MailError(_reply("recipient refused", code, text), temporary=400 <= code < 500)
+
+    def _offered(self, smtp: smtplib.SMTP, extension: str, what: str, instead: str) -> None:
+        """A server that lacks what the settings ask for is a setting to change, not an unreachable server.
+
+        The error stays temporary: the message waits for a retry once the setting is corrected."""
+        smtp.ehlo_or_helo_if_needed()
+        if not smtp.has_extn(extension):
+            raise MailError(
+                f"the mail server {self.host}:{self.port} does not offer {what}: use a server that does, or {instead}",
+                temporary=True,
+            )
 
 
 def _reply(what: str, code: int, text: bytes | str) -> str:
