@@ -476,7 +476,7 @@ def _message(session: Session, row: Any, mail_from: str, message_id: str, source
     message["To"] = row.Contact_Email
     message["Subject"] = subject
     message["Message-ID"] = message_id
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)  # "+0000 GMT" rather than "-0000" (a zone unknown)
     extension = document.file_name.rsplit(".", 1)[-1].lower()
     if extension in WORD_EXTENSIONS and not row.send_word_docs_as_attachment:
         message.set_content(merge.docx_to_text(document.content))
