@@ -32,3 +32,13 @@ def run(db_engine: Engine, tmp_path: Path) -> Iterator[CliRunnerCall]:
             get_settings.cache_clear()
 
     yield invoke
+
+
+@pytest.fixture
+def fresh_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A SQLite data directory that does not exist yet: no `rapport db upgrade` has run."""
+    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()

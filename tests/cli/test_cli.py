@@ -15,17 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 from rapport.cli import app
-from rapport.settings import get_settings
-
-
-@pytest.fixture
-def fresh_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A new, empty SQLite data directory for the CLI."""
-    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def run(*args: str, stdin: str | None = None):

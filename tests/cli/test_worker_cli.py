@@ -11,19 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rapport.cli import app
-from rapport.settings import get_settings
 
 RAPPORT = str(Path(sys.executable).with_name("rapport"))
-
-
-@pytest.fixture
-def fresh_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data directory that does not exist yet (no `rapport db upgrade` has run)."""
-    monkeypatch.setenv("RAPPORT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("RAPPORT_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def run(*args: str):
