@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from rapport.db import Base, make_engine, make_sessionmaker
@@ -29,20 +32,32 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def check_database(url: str, needs: str | None = None) -> None:
+    """Stop with what to do when the database does not exist, cannot be reached, or has no Rapport
+    tables yet (or not the table `needs`): a command run before `rapport db upgrade` says so instead of
+    failing on a missing table (or, for a worker, polling one forever)."""
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    upgrade_first = "run `rapport db upgrade` first (`rapport serve` does it too)."
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        fail(f"The database {shown} does not exist yet: {upgrade_first}")
+    engine = make_engine(url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    except OperationalError as exc:
+        fail(f"The database {shown} cannot be reached ({exc.orig}); check RAPPORT_DATABASE_URL.")
+    finally:
+        engine.dispose()
+    if not tables.intersection(Base.metadata.tables) or (needs is not None and needs not in tables):
+        fail(f"The database {shown} has no Rapport tables yet: {upgrade_first}")
+
+
 @contextmanager
 def open_session() -> Iterator[Session]:
     """A session on the configured database, committed at the end; errors exit with 1."""
     settings = settings_from_env()
-    from rapport.migrate import ensure_sqlite_dir
-
-    ensure_sqlite_dir(settings.resolved_database_url)
+    check_database(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
-    if not set(Base.metadata.tables).intersection(inspect(engine).get_table_names()):
-        engine.dispose()
-        fail(
-            f"The database {engine.url.render_as_string(hide_password=True)} has no Rapport tables yet: "
-            "run `rapport db upgrade` first (`rapport serve` does it too)."
-        )
     session = make_sessionmaker(engine)()
     try:
         yield session
